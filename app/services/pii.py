@@ -1,0 +1,165 @@
+"""Personal-data screening for submissions, uploads, imported rows and chat questions.
+
+Built on Presidio's pattern recognisers (e-mail, phone, IBAN, credit card, IP, US SSN,
+UK NINO) used directly, without Presidio's AnalyzerEngine: the engine insists on a spaCy
+model, which is a download this project cannot make. Two recognisers of our own add what
+the field meets: EU-style national ID numbers and a person's name next to an honorific.
+Regexes do not find bare names; the evaluation report states recall per entity type.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    PhoneRecognizer,
+    UkNinoRecognizer,
+    UsSsnRecognizer,
+)
+
+MIN_SCORE = 0.4
+# Functional mailboxes ("statschat@ons.gov.uk") may be published; "jane.doe@..." may not.
+FUNCTIONAL_MAILBOX = re.compile(
+    r"^(info|contact|enquiries|inquiries|help|support|press|media|statistics|stats|data|"
+    r"team|office|ai|genai|[a-z]+-team|[a-z]+\.team|[a-z]+chat|[a-z]+)@",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    field: str
+    entity: str
+    start: int
+    end: int
+    text: str
+
+    def public(self) -> dict[str, Any]:
+        """What an error message may show: the type and place, and a masked sample."""
+        return {
+            "field": self.field,
+            "entity": self.entity,
+            "start": self.start,
+            "end": self.end,
+            "masked": mask(self.text),
+        }
+
+
+def mask(text: str) -> str:
+    keep = max(1, len(text) // 5)
+    return text[:keep] + "*" * (len(text) - keep)
+
+
+@cache
+def _recognizers() -> list[EntityRecognizer]:
+    national_id = PatternRecognizer(
+        supported_entity="NATIONAL_ID",
+        patterns=[
+            # French NIR, Italian codice fiscale, Spanish DNI/NIE, Dutch BSN-like 9 digits with label
+            Pattern("fr_nir", r"\b[12]\s?\d{2}\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{2}\b", 0.6),
+            Pattern("it_cf", r"\b[A-Z]{6}\d{2}[A-EHLMPRST]\d{2}[A-Z]\d{3}[A-Z]\b", 0.7),
+            Pattern("es_dni", r"\b[XYZ]?\d{7,8}[A-HJ-NP-TV-Z]\b", 0.5),
+            Pattern("labelled_id", r"(?i)\b(?:bsn|ssn|nino|national id|personnummer|"
+                    r"passport(?: no\.?| number)?)[:\s#]*[A-Z0-9][A-Z0-9 -]{5,14}\d\b", 0.8),
+        ],
+    )
+    person = PatternRecognizer(
+        supported_entity="PERSON",
+        patterns=[
+            Pattern(
+                "honorific_name",
+                r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Herr|Frau|Mme|Mlle|M\.|Sr|Sra)\.?\s+"
+                r"[A-Z][a-zà-ÿ'-]+(?:\s+[A-Z][a-zà-ÿ'-]+)?",
+                0.6,
+            ),
+            Pattern(
+                "labelled_name",
+                r"(?i:\b(?:my name is|name:|contact person:|respondent:))\s*"
+                r"[A-Z][a-zà-ÿ'-]+(?:\s+[A-Z][a-zà-ÿ'-]+)+",
+                0.7,
+            ),
+        ],
+    )
+    return [
+        EmailRecognizer(),
+        PhoneRecognizer(supported_regions=("GB", "US", "FR", "DE", "IT", "ES", "NL", "CA", "AU")),
+        IbanRecognizer(),
+        CreditCardRecognizer(),
+        IpRecognizer(),
+        UsSsnRecognizer(),
+        UkNinoRecognizer(),
+        national_id,
+        person,
+    ]
+
+
+def scan_text(text: str, *, field: str = "text") -> list[Finding]:
+    """Every personal-data span found in one text, longest first where they overlap."""
+    spans: list[Finding] = []
+    for recognizer in _recognizers():
+        for result in recognizer.analyze(text, recognizer.supported_entities, None) or []:
+            if result.score >= MIN_SCORE:
+                spans.append(
+                    Finding(field, result.entity_type, result.start, result.end,
+                            text[result.start : result.end])
+                )
+    return _drop_overlaps(spans)
+
+
+def _drop_overlaps(spans: list[Finding]) -> list[Finding]:
+    kept: list[Finding] = []
+    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+        if kept and span.start < kept[-1].end:
+            continue
+        kept.append(span)
+    return kept
+
+
+def iter_strings(value: object, path: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted field path, string) for every string inside nested dicts and lists."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from iter_strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from iter_strings(item, f"{path}.{index}")
+
+
+def _is_public_contact(finding: Finding) -> bool:
+    return (
+        finding.field == "contact"
+        and finding.entity == "EMAIL_ADDRESS"
+        and bool(FUNCTIONAL_MAILBOX.match(finding.text))
+        and "." not in finding.text.split("@")[0]
+    )
+
+
+def scan_record(data: dict[str, Any], *, skip: Iterable[str] = ("sources", "code_url")) -> list[Finding]:
+    """Personal data in any field of a record, except the designated public mailbox.
+
+    URL fields are skipped: a URL's path can look like a phone number or an ID.
+    """
+    skipped = tuple(skip)
+    findings: list[Finding] = []
+    for path, text in iter_strings(data):
+        if path.startswith(skipped) or path.endswith(".url"):
+            continue
+        findings += [f for f in scan_text(text, field=path) if not _is_public_contact(f)]
+    return findings
+
+
+def redact(text: str, findings: list[Finding] | None = None) -> str:
+    """The text with each finding replaced by `<ENTITY>`."""
+    found = scan_text(text) if findings is None else findings
+    for finding in sorted(found, key=lambda f: f.start, reverse=True):
+        text = text[: finding.start] + f"<{finding.entity}>" + text[finding.end :]
+    return text

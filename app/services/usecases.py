@@ -1,0 +1,370 @@
+"""The use-case repository: submissions, revisions, review, search with facets.
+
+Workflow: a submission or an edit adds a revision with status `submitted`; a reviewer
+publishes it (the previously published revision becomes `superseded`) or rejects it
+with a comment. Nothing is overwritten: every revision stays readable. Each write is
+one database transaction, so a killed process leaves either all of it or none.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from difflib import SequenceMatcher
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.db.models import FacetRow, RevisionRow, UseCaseRow, utcnow
+from app.db.session import Database
+from app.errors import Conflict, Forbidden, InvalidRecord, NotFound, PersonalDataFound
+from app.schemas.records import UseCase
+from app.services import pii
+from app.services.auth import Principal, Role
+from app.services.corpus import format_validation_error
+
+FACETS = (
+    "gsbpm", "gsbpm_phase", "gamso", "stage", "scope", "organisation", "country",
+    "openness", "hosting", "task_type", "pattern", "origin",
+)
+
+
+@dataclass
+class Filters:
+    """Facet filters (values OR-ed within a facet, facets AND-ed) and a text query."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+    q: str | None = None
+
+    def without(self, facet: str) -> "Filters":
+        return Filters({k: v for k, v in self.values.items() if k != facet}, self.q)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    count: int
+    facets: dict[str, dict[str, int]]
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def facet_values(record: UseCase, origin: str) -> Iterable[tuple[str, str]]:
+    yield "stage", record.lifecycle_stage
+    yield "scope", record.scope
+    yield "openness", record.model_openness
+    yield "hosting", record.hosting
+    yield "origin", origin
+    yield from (("gsbpm", c) for c in record.gsbpm)
+    yield from (("gsbpm_phase", p) for p in record.gsbpm_phases())
+    yield from (("gamso", c) for c in record.gamso)
+    yield from (("task_type", t) for t in record.task_types)
+    yield from (("pattern", p) for p in record.genai_patterns)
+    for org in record.organisations:
+        yield "organisation", org.acronym or org.name
+        yield "country", org.country
+
+
+def validate_record(data: object) -> UseCase:
+    """Schema and vocabulary check, then the personal-data screen; raises 422 errors."""
+    try:
+        record = UseCase.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRecord("the use case is not valid", errors=format_validation_error(exc)) from exc
+    findings = pii.scan_record(record.model_dump(mode="json"))
+    if findings:
+        raise PersonalDataFound(
+            "the use case contains personal data; remove it (a public functional mailbox "
+            "may go in `contact`)",
+            errors=[{**f.public(), "reason": f"{f.entity} found"} for f in findings],
+        )
+    return record
+
+
+def _similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a.lower().strip(), b.lower().strip()).ratio()
+
+
+class UseCaseRepository:
+    def __init__(self, db: Database, *, duplicate_threshold: float = 0.85) -> None:
+        self.db = db
+        self.duplicate_threshold = duplicate_threshold
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def submit(self, data: object, *, by: Principal, origin: str = "submission") -> dict[str, Any]:
+        """A new use case, waiting for review."""
+        by.require(Role.contributor, "submitting a use case")
+        record = validate_record(data)
+        with self.db.session() as session:
+            if session.get(UseCaseRow, record.id) is not None:
+                raise Conflict(f"a use case with id {record.id!r} already exists",
+                               errors=[{"field": "id", "reason": "already exists", "existing": record.id}])
+            self._check_duplicate(session, record, exclude=None)
+            row = UseCaseRow(id=record.id, origin=origin, owner=by.key_id, latest_revision=1,
+                             title=record.title, search_text=record.search_text().lower())
+            session.add(row)
+            session.add(self._revision(record, 1, "submitted", author=by.name))
+        return self.get(record.id, by=by)
+
+    def update(self, usecase_id: str, data: object, *, by: Principal, comment: str | None = None
+               ) -> dict[str, Any]:
+        """A new revision of an existing use case, waiting for review."""
+        by.require(Role.contributor, "editing a use case")
+        record = validate_record(data)
+        if record.id != usecase_id:
+            raise InvalidRecord("the id in the body must match the URL",
+                                errors=[{"field": "id", "reason": f"expected {usecase_id!r}"}])
+        with self.db.session() as session:
+            row = self._row(session, usecase_id, by)
+            if row.owner != by.key_id and not by.at_least(Role.reviewer):
+                raise Forbidden("only the submitter or a reviewer may edit this use case")
+            self._check_duplicate(session, record, exclude=usecase_id)
+            pending = self._revision_row(session, usecase_id, row.latest_revision)
+            if pending.status == "submitted":
+                pending.status = "superseded"
+            row.latest_revision += 1
+            row.updated_at = utcnow()
+            session.add(self._revision(record, row.latest_revision, "submitted",
+                                       author=by.name, comment=comment))
+        return self.get(usecase_id, by=by)
+
+    def review(self, usecase_id: str, *, publish: bool, comment: str | None, by: Principal
+               ) -> dict[str, Any]:
+        """Publish or reject the latest revision."""
+        by.require(Role.reviewer, "reviewing a use case")
+        if not publish and not (comment and comment.strip()):
+            raise InvalidRecord("a rejection needs a comment",
+                                errors=[{"field": "comment", "reason": "required when rejecting"}])
+        with self.db.session() as session:
+            row = self._row(session, usecase_id, by)
+            revision = self._revision_row(session, usecase_id, row.latest_revision)
+            if revision.status != "submitted":
+                raise Conflict(f"revision {revision.number} of {usecase_id!r} is already "
+                               f"{revision.status}; nothing to review")
+            revision.review_comment, revision.reviewer = comment, by.name
+            revision.reviewed_at = utcnow()
+            if publish:
+                self._publish(session, row, revision)
+            else:
+                revision.status = "rejected"
+        return self.get(usecase_id, by=by)
+
+    def delete(self, usecase_id: str, *, by: Principal) -> None:
+        """Withdraw a use case: hidden from everyone, its revisions kept for the record."""
+        with self.db.session() as session:
+            row = self._row(session, usecase_id, by)
+            if not (by.at_least(Role.reviewer) or (row.owner and row.owner == by.key_id)):
+                by.require(Role.reviewer, "deleting a use case")
+            row.deleted = True
+            row.published_revision = None
+            row.updated_at = utcnow()
+            session.execute(delete(FacetRow).where(FacetRow.usecase_id == usecase_id))
+
+    def sync_curated(self, records: list[UseCase], *, origin: str = "curated") -> dict[str, int]:
+        """Load curated or imported records as published; a changed file adds a revision."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        with self.db.session() as session:
+            existing = {r.id: r for r in session.scalars(select(UseCaseRow))}
+            hashes = dict(session.execute(
+                select(RevisionRow.usecase_id, RevisionRow.content_hash)
+                .join(UseCaseRow, (UseCaseRow.id == RevisionRow.usecase_id)
+                      & (UseCaseRow.published_revision == RevisionRow.number))
+            ).all())
+            for record in records:
+                data = record.model_dump(mode="json")
+                row = existing.get(record.id)
+                if row is not None and hashes.get(record.id) == content_hash(data) and not row.deleted:
+                    counts["unchanged"] += 1
+                    continue
+                if row is None:
+                    row = UseCaseRow(id=record.id, origin=origin, owner=None, latest_revision=0,
+                                     title=record.title, search_text="")
+                    session.add(row)
+                    counts["added"] += 1
+                else:
+                    counts["updated"] += 1
+                row.deleted = False
+                row.latest_revision += 1
+                revision = self._revision(record, row.latest_revision, "submitted",
+                                          author=f"{origin} file")
+                session.add(revision)
+                session.flush()
+                self._publish(session, row, revision)
+        return counts
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, usecase_id: str, *, by: Principal, revision: int | None = None) -> dict[str, Any]:
+        """The published record, or for its submitter and reviewers the latest revision."""
+        with self.db.session() as session:
+            row = self._row(session, usecase_id, by)
+            number = revision or self._visible_revision(row, by)
+            rev = self._revision_row(session, usecase_id, number)
+            if rev.status != "published" and not self._may_see_pending(row, by):
+                raise NotFound(f"no revision {number} of use case {usecase_id!r}")
+            return self._detail(row, rev)
+
+    def revisions(self, usecase_id: str, *, by: Principal) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            row = self._row(session, usecase_id, by)
+            show_all = self._may_see_pending(row, by)
+            return [
+                {"number": r.number, "status": r.status, "author": r.author, "comment": r.comment,
+                 "review_comment": r.review_comment, "reviewer": r.reviewer,
+                 "created_at": r.created_at, "reviewed_at": r.reviewed_at, "record": r.data}
+                for r in row.revisions if show_all or r.status in ("published", "superseded")
+            ]
+
+    def search(self, filters: Filters, *, by: Principal, status: str = "published",
+               limit: int = 20, offset: int = 0) -> Page:
+        """A page of records matching the filters, with facet counts."""
+        with self.db.session() as session:
+            base = self._status_query(status, by)
+            query = self._filtered(base, filters)
+            count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            ids = list(session.scalars(query.order_by(UseCaseRow.title).limit(limit).offset(offset)))
+            rows = {r.id: r for r in session.scalars(select(UseCaseRow).where(UseCaseRow.id.in_(ids)))}
+            items = [self._detail(rows[i], self._revision_row(
+                session, i, self._visible_revision(rows[i], by))) for i in ids]
+            facets = {f: self._facet_counts(session, base, filters, f) for f in FACETS} \
+                if status == "published" else {}
+            return Page(items=items, count=count, facets=facets)
+
+    def published(self) -> list[UseCase]:
+        """Every published record (for exports and for indexing)."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(RevisionRow.data).join(
+                    UseCaseRow, (UseCaseRow.id == RevisionRow.usecase_id)
+                    & (UseCaseRow.published_revision == RevisionRow.number))
+                .order_by(UseCaseRow.id)
+            ).scalars()
+            return [UseCase.model_validate(d) for d in rows]
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _row(self, session: Session, usecase_id: str, by: Principal) -> UseCaseRow:
+        row = session.get(UseCaseRow, usecase_id)
+        if row is None or row.deleted:
+            raise NotFound(f"no use case with id {usecase_id!r}")
+        if row.published_revision is None and not self._may_see_pending(row, by):
+            raise NotFound(f"no use case with id {usecase_id!r}")
+        return row
+
+    @staticmethod
+    def _may_see_pending(row: UseCaseRow, by: Principal) -> bool:
+        return by.at_least(Role.reviewer) or (by.key_id is not None and row.owner == by.key_id)
+
+    def _visible_revision(self, row: UseCaseRow, by: Principal) -> int:
+        if self._may_see_pending(row, by):
+            return row.latest_revision
+        assert row.published_revision is not None
+        return row.published_revision
+
+    @staticmethod
+    def _revision_row(session: Session, usecase_id: str, number: int) -> RevisionRow:
+        rev = session.scalar(select(RevisionRow).where(
+            RevisionRow.usecase_id == usecase_id, RevisionRow.number == number))
+        if rev is None:
+            raise NotFound(f"no revision {number} of use case {usecase_id!r}")
+        return rev
+
+    @staticmethod
+    def _revision(record: UseCase, number: int, status: str, *, author: str,
+                  comment: str | None = None) -> RevisionRow:
+        data = record.model_dump(mode="json")
+        return RevisionRow(usecase_id=record.id, number=number, status=status, data=data,
+                           content_hash=content_hash(data), author=author, comment=comment)
+
+    @staticmethod
+    def _publish(session: Session, row: UseCaseRow, revision: RevisionRow) -> None:
+        if row.published_revision is not None and row.published_revision != revision.number:
+            old = session.scalar(select(RevisionRow).where(
+                RevisionRow.usecase_id == row.id, RevisionRow.number == row.published_revision))
+            if old is not None:
+                old.status = "superseded"
+        revision.status = "published"
+        revision.reviewed_at = revision.reviewed_at or utcnow()
+        record = UseCase.model_validate(revision.data)
+        row.published_revision = revision.number
+        row.title = record.title
+        row.search_text = record.search_text().lower()
+        row.updated_at = datetime.now(UTC)
+        session.execute(delete(FacetRow).where(FacetRow.usecase_id == row.id))
+        session.add_all(FacetRow(usecase_id=row.id, facet=f, value=v)
+                        for f, v in set(facet_values(record, row.origin)))
+
+    def _check_duplicate(self, session: Session, record: UseCase, *, exclude: str | None) -> None:
+        """409 when the same organisation already has a very similar title or summary."""
+        orgs = [o.name.lower() for o in record.organisations]
+        query = select(UseCaseRow).where(
+            UseCaseRow.deleted.is_(False),
+            or_(*[UseCaseRow.search_text.contains(o) for o in orgs]),
+        )
+        for row in session.scalars(query):
+            if row.id == exclude:
+                continue
+            other = self._revision_row(session, row.id, row.latest_revision).data
+            score = max(_similarity(record.title, str(other["title"])),
+                        _similarity(record.summary, str(other["summary"])))
+            if score >= self.duplicate_threshold:
+                raise Conflict(
+                    f"this looks like a near-duplicate of the existing use case {row.id!r} "
+                    f"(similarity {score:.2f}); edit that record instead",
+                    errors=[{"field": "title", "reason": "near-duplicate", "existing": row.id,
+                             "url": f"/api/v1/usecases/{row.id}", "similarity": round(score, 2)}],
+                )
+
+    def _status_query(self, status: str, by: Principal) -> Select[tuple[str]]:
+        query = select(UseCaseRow.id).where(UseCaseRow.deleted.is_(False))
+        if status == "published":
+            return query.where(UseCaseRow.published_revision.is_not(None))
+        # Pending work: the latest revision is not the published one.
+        by.require(Role.contributor, "listing unpublished submissions")
+        query = query.join(RevisionRow, (RevisionRow.usecase_id == UseCaseRow.id)
+                           & (RevisionRow.number == UseCaseRow.latest_revision)
+                           ).where(RevisionRow.status == status)
+        if not by.at_least(Role.reviewer):
+            query = query.where(UseCaseRow.owner == by.key_id)
+        return query
+
+    @staticmethod
+    def _filtered(query: Select[tuple[str]], filters: Filters) -> Select[tuple[str]]:
+        for facet, values in filters.values.items():
+            if values:
+                query = query.where(UseCaseRow.id.in_(
+                    select(FacetRow.usecase_id).where(FacetRow.facet == facet, FacetRow.value.in_(values))))
+        for word in (filters.q or "").lower().split():
+            query = query.where(UseCaseRow.search_text.contains(word))
+        return query
+
+    def _facet_counts(self, session: Session, base: Select[tuple[str]], filters: Filters,
+                      facet: str) -> dict[str, int]:
+        # Counts for one facet ignore that facet's own filter, so a user sees the
+        # alternatives they could switch to (disjunctive faceting).
+        ids = self._filtered(base, filters.without(facet)).subquery()
+        rows = session.execute(
+            select(FacetRow.value, func.count()).where(
+                FacetRow.facet == facet, FacetRow.usecase_id.in_(select(ids.c.id)))
+            .group_by(FacetRow.value).order_by(func.count().desc(), FacetRow.value)
+        ).all()
+        return {value: count for value, count in rows}
+
+    @staticmethod
+    def _detail(row: UseCaseRow, rev: RevisionRow) -> dict[str, Any]:
+        return {
+            "record": rev.data,
+            "status": rev.status,
+            "revision": rev.number,
+            "latest_revision": row.latest_revision,
+            "published_revision": row.published_revision,
+            "origin": row.origin,
+            "review_comment": rev.review_comment,
+            "updated_at": row.updated_at,
+        }

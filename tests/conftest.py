@@ -1,0 +1,58 @@
+"""Shared fixtures: each test gets its own data folder, SQLite file and app, built from
+settings the test owns (nothing is read from the developer's environment)."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.config import PROJECT_ROOT, Settings
+from app.main import create_app
+from app.services.auth import Role
+
+ADMIN_KEY = "test-admin-key-0123456789"
+SHARED_REAL = PROJECT_ROOT.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("GAIOS_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        environment="test",
+        data_dir=tmp_path / "var",
+        api_keys_admin=ADMIN_KEY,
+        llm={"backend": "extractive"},
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def make_key(client: TestClient, role: Role) -> dict[str, str]:
+    """Headers carrying a new key of this role."""
+    _, key = client.app.state.container.keys.create(name=f"test {role}", role=role)  # type: ignore[attr-defined]
+    return {"X-API-Key": key}
+
+
+@pytest.fixture
+def contributor(client: TestClient) -> dict[str, str]:
+    return make_key(client, Role.contributor)
+
+
+@pytest.fixture
+def reviewer(client: TestClient) -> dict[str, str]:
+    return make_key(client, Role.reviewer)
