@@ -94,5 +94,15 @@ def db_upgrade() -> None:
     click.echo("database is at the latest migration")
 
 
+def _register_pipeline_commands() -> None:
+    # The pipeline packages sit on top of app/; they are attached here, at the shell.
+    from ingest.cli import import_command, ingest_command
+
+    main.add_command(ingest_command)
+    main.add_command(import_command)
+
+
+_register_pipeline_commands()
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import exports, meta, usecases
+from app.api.routes import documents, exports, meta, search, usecases
 
 api_router = APIRouter()
 api_router.include_router(usecases.router)
 api_router.include_router(exports.router)
 api_router.include_router(meta.router)
+api_router.include_router(search.router)
+api_router.include_router(documents.router)

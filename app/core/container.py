@@ -1,12 +1,18 @@
 """The long-lived objects of one GAIOS process, built once from the settings and shared
-by the API (through `app.state`) and the CLI commands."""
+by the API (through `app.state`) and the CLI commands. Heavy parts (the embedding
+model, the vector store, the language model) are built on first use."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from app.components.embedding import Embedder
+from app.components.keyword import KeywordIndex
+from app.components.vectorstore import VectorStore
 from app.core.config import Settings
 from app.db.session import Database, upgrade
 from app.services.auth import KeyStore
 from app.services.corpus import CorpusDocument, load_documents, load_usecases
+from app.services.retrieval import Retriever
 from app.services.usecases import UseCaseRepository
 
 
@@ -35,3 +41,22 @@ class Container:
 
     def curated_documents(self) -> list[CorpusDocument]:
         return load_documents(self.settings.corpus_dir)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        e = self.settings.embedding
+        return Embedder(e.model, batch_size=e.batch_size, max_tokens=e.max_tokens)
+
+    @cached_property
+    def store(self) -> VectorStore:
+        return VectorStore(collection=self.embedder.collection_name,
+                           path=self.settings.resolved_chroma_path(), url=self.settings.chroma_url)
+
+    @cached_property
+    def keyword(self) -> KeywordIndex:
+        return KeywordIndex(self.settings.data_dir / "bm25" / self.embedder.collection_name)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(db=self.db, embedder=self.embedder, store=self.store,
+                         keyword=self.keyword, settings=self.settings.retrieval)

@@ -130,3 +130,23 @@ class UploadRow(Base):
     owner: Mapped[str | None] = mapped_column(String(80))
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IndexEntryRow(Base):
+    """The ingestion manifest: one row per indexed document. A document whose status is
+    `pending` is being (re)written and is hidden from retrieval until it is `complete`."""
+
+    __tablename__ = "index_manifest"
+
+    doc_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    source: Mapped[str] = mapped_column(String(1000), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    doc_type: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    parser: Mapped[str] = mapped_column(String(40))
+    chunking: Mapped[str] = mapped_column(String(80))
+    embedding_model: Mapped[str] = mapped_column(String(300))
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20))  # pending | complete
+    confidential: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.records import Document, UseCase
+from app.schemas.records import UseCase
 
 
 class ErrorBody(BaseModel):
@@ -57,12 +57,54 @@ class ReviewRequest(BaseModel):
                                 description="Required when rejecting.")
 
 
-class DocumentPublic(BaseModel):
-    meta: Document
-    origin: Literal["curated", "upload"]
-    chunks: int | None = None
 
 
-class DocumentList(BaseModel):
-    data: list[DocumentPublic]
+Filters = dict[str, list[str]]
+
+FILTERS_DESCRIPTION = (
+    "Metadata filters, e.g. {\"gsbpm\": [\"5.2\"], \"doc_type\": [\"usecase\"]}; keys: gsbpm, gamso, "
+    "doc_type, stage, scope, organisation, country, openness, hosting."
+)
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000, examples=["LLM coding of occupations"])
+    k: int = Field(default=8, ge=1, le=50)
+    filters: Filters = Field(default={}, description=FILTERS_DESCRIPTION)
+
+
+class ChunkPublic(BaseModel):
+    id: str
+    doc_id: str
+    title: str
+    section: str | None
+    page: int | None
+    url: str | None
+    doc_type: str
+    text: str
+    score: float = Field(description="Reciprocal-rank-fusion score (the ranking).")
+    similarity: float = Field(description="Cosine similarity to the query (the relevance floor).")
+    dense_rank: int | None
+    keyword_rank: int | None
+    metadata: dict[str, Any]
+
+
+class SearchResponse(BaseModel):
+    data: list[ChunkPublic]
+    count: int
+    timings: dict[str, float]
+
+
+class UploadPublic(BaseModel):
+    id: str
+    filename: str
+    title: str
+    doc_type: str
+    chunks: int
+    confidential: bool
+    created_at: datetime
+
+
+class UploadList(BaseModel):
+    data: list[UploadPublic]
     count: int

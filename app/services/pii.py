@@ -61,6 +61,7 @@ def mask(text: str) -> str:
 def _recognizers() -> list[EntityRecognizer]:
     national_id = PatternRecognizer(
         supported_entity="NATIONAL_ID",
+        global_regex_flags=re.DOTALL | re.MULTILINE,
         patterns=[
             # French NIR, Italian codice fiscale, Spanish DNI/NIE, Dutch BSN-like 9 digits with label
             Pattern("fr_nir", r"\b[12]\s?\d{2}\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{2}\b", 0.6),
@@ -72,6 +73,9 @@ def _recognizers() -> list[EntityRecognizer]:
     )
     person = PatternRecognizer(
         supported_entity="PERSON",
+        # Case matters here ("Dr. NAICS" is a tool, "Dr. Smith" a person); Presidio's
+        # default flags ignore case.
+        global_regex_flags=re.DOTALL | re.MULTILINE,
         patterns=[
             Pattern(
                 "honorific_name",

@@ -1,0 +1,88 @@
+"""Documents: upload (screened, stored, indexed), list, delete."""
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+
+from app.api.deps import ContainerDep, PrincipalDep, ReaderDep
+from app.errors import Conflict, InvalidRecord
+from app.schemas.api import UploadList, UploadPublic
+from app.schemas.records import slugify
+from app.services.auth import Role
+from app.services.uploads import UploadStore, screen_document
+from ingest.cli import make_ingestor
+from ingest.loaders import LoadedDocument, load_file
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+DOC_TYPES = ("white_paper", "report", "guideline", "recommendation", "presentation", "other")
+
+
+def uploads(container: Any) -> UploadStore:
+    return UploadStore(container.db, container.settings.data_dir / "uploads")
+
+
+def load_upload(filename: str, content: bytes, max_bytes: int) -> LoadedDocument:
+    """Parse the upload from a temporary copy, so a bad file never reaches the store."""
+    suffix = Path(filename).suffix
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(content)
+        try:
+            return load_file(path, max_bytes=max_bytes)
+        except InvalidRecord as exc:
+            reason = exc.errors[0]["reason"] if exc.errors else exc.message
+            raise InvalidRecord(f"{filename}: {reason}",
+                                errors=[{"field": "file", "reason": reason, "file": filename}]) from exc
+
+
+@router.post("", response_model=UploadPublic, status_code=201)
+async def upload_document(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown, text, CSV or JSON")],
+    title: Annotated[str | None, Form(max_length=300)] = None,
+    doc_type: Annotated[str, Form(pattern="^(" + "|".join(DOC_TYPES) + ")$")] = "other",
+    doc_id: Annotated[str | None, Form(pattern="^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)] = None,
+    confidential: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    """Upload a document: parsed, screened for personal data, stored and indexed."""
+    principal.require(Role.contributor, "uploading a document")
+    filename = file.filename or "upload"
+    content = await file.read()
+    doc = load_upload(filename, content, container.settings.max_upload_bytes)
+    screen_document([(s.heading, s.text) for s in doc.sections])
+    doc.doc_id = doc_id or f"upload-{slugify(Path(filename).stem, 60)}"
+    doc.title, doc.doc_type, doc.confidential = title or doc.title, doc_type, confidential
+    store = uploads(container)
+    path = store.save_file(filename, content)
+    doc.source = str(path)
+    existing = container.retriever.indexed_source(doc.doc_id)
+    if existing is not None and existing != doc.source:
+        raise Conflict(f"document id {doc.doc_id!r} is already used by another document",
+                       errors=[{"field": "doc_id", "reason": "already used"}])
+    store.record(doc_id=doc.doc_id, filename=filename, path=path, owner=principal.key_id,
+                 meta={"title": doc.title, "doc_type": doc_type, "confidential": confidential})
+    make_ingestor(container).run([(str(path), lambda: doc)])
+    return next(d for d in store.list(include_confidential=True) if d["id"] == doc.doc_id)
+
+
+@router.get("", response_model=UploadList)
+def list_documents(container: ContainerDep, principal: ReaderDep) -> dict[str, Any]:
+    """Uploaded documents (confidential ones for reviewers only)."""
+    data = uploads(container).list(include_confidential=principal.at_least(Role.reviewer))
+    return {"data": data, "count": len(data)}
+
+
+@router.delete("/{doc_id}", status_code=204)
+def delete_document(doc_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+    """Remove an uploaded document and its chunks from both indexes (reviewers)."""
+    principal.require(Role.reviewer, "deleting a document")
+    store = uploads(container)
+    store.get_path(doc_id)
+    ingestor = make_ingestor(container)
+    ingestor.remove(doc_id)
+    ingestor.rebuild_keyword_index()
+    store.delete(doc_id)
+    return Response(status_code=204)

@@ -1,0 +1,80 @@
+"""BM25 keyword index (bm25s), rebuilt from the vector store's chunks so the two indexes
+always hold the same chunk ids. Persisted beside the vectors; loaded lazily."""
+
+import json
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+import bm25s
+
+TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+# Short English stop list: BM25 weights already discount common words; these are the
+# ones that otherwise dominate short questions.
+STOP = frozenset(
+    "a an and are as at be by can do does for from how in is it of on or that the their this "
+    "to was what when where which who why with".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return [t for t in TOKEN.findall(folded) if t not in STOP]
+
+
+class KeywordIndex:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._retriever: bm25s.BM25 | None = None
+        self._ids: list[str] = []
+        self._loaded_stamp: float | None = None
+
+    @property
+    def _ids_file(self) -> Path:
+        return self.folder / "ids.json"
+
+    def build(self, ids: list[str], texts: list[str]) -> None:
+        """Replace the index with these chunks (written to a new folder, then swapped)."""
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        retriever = bm25s.BM25()
+        if ids:
+            retriever.index([tokenize(t) for t in texts], show_progress=False)
+            retriever.save(str(tmp))
+        (tmp / "ids.json").write_text(json.dumps(ids))
+        old = self.folder.with_name(self.folder.name + ".old")
+        if self.folder.exists():
+            self.folder.rename(old)
+        tmp.rename(self.folder)
+        if old.exists():
+            shutil.rmtree(old)
+        self._retriever, self._ids = (retriever if ids else None), ids
+        self._loaded_stamp = self._ids_file.stat().st_mtime
+
+    def _load(self) -> None:
+        if not self._ids_file.exists():
+            self._retriever, self._ids = None, []
+            return
+        stamp = self._ids_file.stat().st_mtime
+        if stamp == self._loaded_stamp:
+            return
+        self._ids = json.loads(self._ids_file.read_text())
+        self._retriever = bm25s.BM25.load(str(self.folder)) if self._ids else None
+        self._loaded_stamp = stamp
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best k chunks; reloads if another process rebuilt it."""
+        self._load()
+        tokens = tokenize(query)
+        if self._retriever is None or not tokens:
+            return []
+        k = min(k, len(self._ids))
+        docs, scores = self._retriever.retrieve([tokens], k=k, show_progress=False)
+        return [(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True)
+                if s > 0]
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._ids)
+

@@ -1,0 +1,152 @@
+"""The ingestion pipeline: load -> chunk -> embed -> store, incremental and kill-safe.
+
+For each document the manifest holds the hash of its normalised text, the parser, the
+chunking settings and the embedding model; a document whose four match is skipped.
+A changed document is marked `pending` (hidden from retrieval), its old chunks deleted,
+its new chunks written in one upsert, then marked `complete`. A process killed half-way
+leaves the document `pending`, and the next run redoes it. The BM25 index is rebuilt
+from the vector store whenever the two differ, so both always hold the same chunk ids.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.components.embedding import Embedder
+from app.components.keyword import KeywordIndex
+from app.components.vectorstore import VectorStore
+from app.db.models import IndexEntryRow, utcnow
+from app.db.session import Database
+from ingest.chunking import ChunkSettings, chunk_document
+from ingest.loaders import LOADERS, LoadedDocument, UnreadableFile, load_file
+
+# A source yields a document or raises UnreadableFile; `key` names it in reports.
+Source = tuple[str, Callable[[], LoadedDocument]]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {"added": len(self.added), "updated": len(self.updated),
+                "unchanged": len(self.unchanged), "removed": len(self.removed),
+                "failed": len(self.failed), "chunks": self.chunks, "seconds": round(self.seconds, 2)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary(), **asdict(self)}
+
+
+def file_sources(paths: Iterable[Path], *, max_bytes: int) -> tuple[list[Source], list[str]]:
+    """Sources for files and folders (recursively, supported types only), and the folder
+    scopes whose vanished documents should be removed from the index."""
+    sources: list[Source] = []
+    scopes: list[str] = []
+    for path in paths:
+        path = path.resolve() if path.exists() else path
+        if path.is_dir():
+            scopes.append(str(path) + "/")
+            files = sorted(p for p in path.rglob("*") if p.is_file()
+                           and p.suffix.lower() in LOADERS and not p.name.startswith("."))
+        else:
+            files = [path]
+        sources += [(str(f), lambda f=f: load_file(f, max_bytes=max_bytes)) for f in files]
+    return sources, scopes
+
+
+class Ingestor:
+    def __init__(self, *, db: Database, embedder: Embedder, store: VectorStore,
+                 keyword: KeywordIndex, chunking: ChunkSettings) -> None:
+        self.db, self.embedder, self.store, self.keyword = db, embedder, store, keyword
+        self.chunking = chunking
+
+    def run(self, sources: list[Source], *, scopes: Iterable[str] = (),
+            progress: Callable[[Iterable[Source]], Iterator[Source]] = iter) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        seen: dict[str, str] = {}
+        for key, load in progress(sources):
+            try:
+                self._ingest_one(load(), seen, report)
+            except UnreadableFile as exc:
+                report.failed.append({"source": key, "reason": exc.reason})
+        self._remove_vanished(scopes, seen, report)
+        if report.added or report.updated or report.removed or len(self.keyword) != self.store.count():
+            self.rebuild_keyword_index()
+        report.chunks = self.store.count()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _ingest_one(self, doc: LoadedDocument, seen: dict[str, str], report: IngestReport) -> None:
+        if doc.doc_id in seen:
+            raise UnreadableFile(doc.source, f"document id {doc.doc_id!r} is already used by "
+                                 f"{seen[doc.doc_id]}")
+        seen[doc.doc_id] = doc.source
+        digest = hashlib.sha256(doc.normalised_text().encode()).hexdigest()
+        with self.db.session() as session:
+            entry = session.get(IndexEntryRow, doc.doc_id)
+            if entry is not None and entry.status == "complete" and (
+                entry.content_hash, entry.parser, entry.chunking, entry.embedding_model
+            ) == (digest, doc.parser, self.chunking.key(), self.embedder.name):
+                report.unchanged.append(doc.doc_id)
+                return
+            is_new = entry is None
+            entry = entry or IndexEntryRow(doc_id=doc.doc_id)
+            entry.source, entry.title, entry.doc_type = doc.source, doc.title[:300], doc.doc_type
+            entry.content_hash, entry.parser = digest, doc.parser
+            entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.name
+            entry.status, entry.confidential, entry.chunks = "pending", doc.confidential, 0
+            entry.updated_at = utcnow()
+            session.merge(entry)
+        chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
+        vectors = self.embedder.embed([c.embed_text for c in chunks])
+        self.store.delete_document(doc.doc_id)
+        if chunks:
+            self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks],
+                              [c.metadata for c in chunks])
+        with self.db.session() as session:
+            row = session.get(IndexEntryRow, doc.doc_id)
+            assert row is not None
+            row.status, row.chunks, row.updated_at = "complete", len(chunks), utcnow()
+        (report.added if is_new else report.updated).append(doc.doc_id)
+
+    def _remove_vanished(self, scopes: Iterable[str], seen: dict[str, str],
+                         report: IngestReport) -> None:
+        prefixes = tuple(scopes)
+        if not prefixes:
+            return
+        with self.db.session() as session:
+            entries = session.scalars(select(IndexEntryRow)).all()
+            gone = [e for e in entries if e.source.startswith(prefixes) and e.doc_id not in seen]
+        for entry in gone:
+            self.remove(entry.doc_id)
+            report.removed.append(entry.doc_id)
+
+    def remove(self, doc_id: str) -> None:
+        """Delete a document from both indexes and the manifest."""
+        with self.db.session() as session:
+            row = session.get(IndexEntryRow, doc_id)
+            if row is not None:
+                row.status = "pending"
+        self.store.delete_document(doc_id)
+        with self.db.session() as session:
+            row = session.get(IndexEntryRow, doc_id)
+            if row is not None:
+                session.delete(row)
+
+    def rebuild_keyword_index(self) -> None:
+        chunks = self.store.all_chunks()
+        self.keyword.build([c[0] for c in chunks],
+                           [f"{c[2].get('title', '')} {c[2].get('section', '')} {c[1]}" for c in chunks])
+
