@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.main import api_router
+from app.api.routes import health
 from app.core.config import Settings, get_settings
 from app.core.container import Container
 from app.errors import AppError, InvalidRecord, PayloadTooLarge
@@ -104,4 +105,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(health.router)
     return app

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import documents, exports, meta, search, usecases
+from app.api.routes import chat, documents, exports, health, meta, search, usecases
 
 api_router = APIRouter()
 api_router.include_router(usecases.router)
@@ -10,3 +10,4 @@ api_router.include_router(exports.router)
 api_router.include_router(meta.router)
 api_router.include_router(search.router)
 api_router.include_router(documents.router)
+api_router.include_router(chat.router)

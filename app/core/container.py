@@ -7,10 +7,13 @@ from functools import cached_property
 
 from app.components.embedding import Embedder
 from app.components.keyword import KeywordIndex
+from app.components.llm import LLM, build_llm
 from app.components.vectorstore import VectorStore
 from app.core.config import Settings
 from app.db.session import Database, upgrade
+from app.prompts import PromptTemplate, load_prompts
 from app.services.auth import KeyStore
+from app.services.chat import ChatService, Prompts
 from app.services.corpus import CorpusDocument, load_documents, load_usecases
 from app.services.retrieval import Retriever
 from app.services.usecases import UseCaseRepository
@@ -60,3 +63,16 @@ class Container:
     def retriever(self) -> Retriever:
         return Retriever(db=self.db, embedder=self.embedder, store=self.store,
                          keyword=self.keyword, settings=self.settings.retrieval)
+
+    @cached_property
+    def prompts(self) -> dict[str, PromptTemplate]:
+        return load_prompts(self.settings.prompts_dir)
+
+    @cached_property
+    def llm(self) -> LLM | None:
+        return build_llm(self.settings.llm)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        return ChatService(settings=self.settings, db=self.db, retriever=self.retriever,
+                           llm=self.llm, prompts=Prompts.from_dict(self.prompts))

@@ -29,6 +29,7 @@ class Hit:
     metadata: Metadata
     score: float  # fused RRF score: the ranking
     similarity: float  # cosine similarity to the question: the relevance floor
+    vector: np.ndarray
     dense_rank: int | None = None
     keyword_rank: int | None = None
 
@@ -134,7 +135,7 @@ class Retriever:
             if not metadata_matches(meta, filters):
                 continue
             hits.append(Hit(chunk_id, text, meta, fused[chunk_id], float(chunk_vector @ vector),
-                            ranks[chunk_id][0], ranks[chunk_id][1]))
+                            chunk_vector, ranks[chunk_id][0], ranks[chunk_id][1]))
             if len(hits) == k:
                 break
         done = time.perf_counter()

@@ -1,0 +1,46 @@
+"""Grounded chat: one answer, a stream of typed events, feedback, prompt versions."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from app.api.deps import ContainerDep, ReaderDep
+from app.errors import AppError
+from app.prompts import PromptTemplate
+from app.schemas.chat import ChatRequest, ChatResponse, FeedbackRequest
+
+router = APIRouter(tags=["chat"])
+
+
+@router.post("/chat", response_model=ChatResponse)
+def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep) -> dict[str, Any]:
+    """Answer a question from the repository, with citations and matching use cases."""
+    return container.chat.answer(body, principal)
+
+
+@router.post("/chat/stream", response_class=EventSourceResponse)
+def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep
+                ) -> Iterator[ServerSentEvent]:
+    """The same answer as Server-Sent Events: `retrieval`, `token` (one checked sentence
+    at a time), `citations`, `usecases`, `done` (the full response), or `error`."""
+    try:
+        for kind, payload in container.chat.events(body, principal):
+            yield ServerSentEvent(event=kind, data=payload)
+    except AppError as exc:
+        yield ServerSentEvent(event="error", data={"type": exc.error_type, "message": exc.message,
+                                                   "status": exc.status_code})
+
+
+@router.post("/feedback", status_code=201)
+def feedback(body: FeedbackRequest, container: ContainerDep, _: ReaderDep) -> dict[str, str]:
+    """Rate an answer (+1/-1) with an optional comment, for evaluators."""
+    container.chat.feedback(body.answer_id, body.rating, body.comment)
+    return {"status": "recorded"}
+
+
+@router.get("/prompts", response_model=list[PromptTemplate])
+def list_prompts(container: ContainerDep) -> list[PromptTemplate]:
+    """The prompt templates in use, with their versions."""
+    return list(container.prompts.values())

@@ -1,0 +1,96 @@
+"""Request and response models of the chat endpoints."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.schemas.api import FILTERS_DESCRIPTION, Filters
+
+
+class ChatTurn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(min_length=1, max_length=8000)
+
+
+class ChatRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000,
+                          examples=["Which statistical offices use LLMs to code occupations?"])
+    conversation_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{4,64}$")
+    history: list[ChatTurn] = Field(default=[], max_length=20,
+                                    description="Earlier turns; omitted: taken from the conversation.")
+    filters: Filters = Field(default={}, description=FILTERS_DESCRIPTION)
+    k: int | None = Field(default=None, ge=1, le=20, description="Chunks sent to the model.")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value.strip()
+
+
+class Citation(BaseModel):
+    number: int
+    doc_id: str
+    title: str
+    section: str | None
+    page: int | None
+    url: str | None
+    doc_type: str
+    snippet: str
+
+
+class UseCaseMatch(BaseModel):
+    id: str
+    title: str
+    organisation: str | None
+    stage: str | None
+    score: float
+    reason: str
+
+
+class SentenceSupport(BaseModel):
+    text: str
+    supported: bool
+    lexical: float
+    embedding: float
+    source: int | None
+    reason: str
+
+
+class GuardReport(BaseModel):
+    removed_sentences: int = 0
+    fabricated_citations: list[int] = []
+    fallback: Literal["extractive"] | None = None
+
+
+class PromptRef(BaseModel):
+    id: str
+    version: str
+
+
+class ChatResponse(BaseModel):
+    answer_id: str
+    conversation_id: str
+    answer: str
+    citations: list[Citation]
+    usecases: list[UseCaseMatch]
+    grounded: bool
+    refused: bool
+    refusal_reason: Literal["not_found", "personal_data", "model_declined"] | None = None
+    standalone_question: str
+    redactions: list[str] = Field(default=[], description="Types of personal data removed "
+                                  "from the question before it reached any model.")
+    backend: str
+    model: str
+    prompt: PromptRef
+    sentences: list[SentenceSupport]
+    guard: GuardReport
+    timings: dict[str, float]
+    usage: dict[str, int] = {}
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: str = Field(min_length=4, max_length=64)
+    rating: Literal[-1, 1]
+    comment: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,324 @@
+"""Grounded chat: question -> screen -> condense -> retrieve -> prompt -> generate ->
+guard -> answer.
+
+`ChatService.events()` is the one implementation; it yields typed events (`retrieval`,
+`token`, `citations`, `usecases`, `done`) that the streaming endpoint sends as they come
+and `answer()` collects into one response. Tokens are emitted a checked sentence at a
+time, so a sentence the guard removes never reaches the user, streaming or not.
+"""
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from app.components.llm import LLM, Usage
+from app.core.config import Settings
+from app.db.models import AnswerRow, ConversationTurnRow, FeedbackRow
+from app.db.session import Database
+from app.errors import NotFound
+from app.prompts import PromptTemplate
+from app.schemas.chat import ChatRequest, ChatTurn
+from app.services import pii
+from app.services.auth import Principal, Role
+from app.services.guard import Guard, GuardSession, split_sentences
+from app.services.retrieval import Hit, Retriever
+
+log = logging.getLogger("gaios.chat")
+Event = tuple[str, Any]
+REFUSAL_PHRASE = re.compile(r"does not contain (this|that|the) information", re.IGNORECASE)
+FOLLOW_UP = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|there|"
+                       r"ils|elles|leur|sie|ihre|ellos|sus)\b", re.IGNORECASE)
+MAX_HISTORY = 10
+
+
+@dataclass
+class Prompts:
+    answer: PromptTemplate
+    condense: PromptTemplate
+    not_found: PromptTemplate
+    personal_data: PromptTemplate
+    extractive: PromptTemplate
+
+    @classmethod
+    def from_dict(cls, prompts: dict[str, PromptTemplate]) -> "Prompts":
+        return cls(prompts["grounded-answer"], prompts["condense-question"], prompts["not-found"],
+                   prompts["personal-data-refusal"], prompts["extractive-answer"])
+
+
+def source_block(number: int, hit: Hit, text: str) -> str:
+    meta = hit.metadata
+    where = f", page {meta['page']}" if meta.get("page") else f", section {meta.get('section', '')}"
+    return f'<source id="{number}" title="{meta.get("title", "")}{where}">\n{text}\n</source>'
+
+
+def citation(number: int, hit: Hit) -> dict[str, Any]:
+    meta = hit.metadata
+    return {"number": number, "doc_id": hit.doc_id, "title": meta.get("title", ""),
+            "section": meta.get("section"), "page": meta.get("page"), "url": meta.get("url"),
+            "doc_type": meta.get("doc_type", ""), "snippet": hit.text[:400]}
+
+
+class ChatService:
+    def __init__(self, *, settings: Settings, db: Database, retriever: Retriever, llm: LLM | None,
+                 prompts: Prompts) -> None:
+        self.settings, self.db, self.retriever, self.llm = settings, db, retriever, llm
+        self.prompts = prompts
+        self.guard = Guard(retriever.embedder.embed)
+
+    @property
+    def backend(self) -> str:
+        return self.llm.backend if self.llm else "extractive"
+
+    @property
+    def model(self) -> str:
+        return self.llm.model if self.llm else "none"
+
+    def check_backend(self) -> None:
+        if self.llm is not None:
+            self.llm.check()
+
+    # -- the pipeline -------------------------------------------------------------------
+
+    def answer(self, request: ChatRequest, principal: Principal) -> dict[str, Any]:
+        for kind, payload in self.events(request, principal):
+            if kind == "done":
+                return dict(payload)
+        raise AssertionError("the chat pipeline ended without a response")
+
+    def events(self, request: ChatRequest, principal: Principal) -> Iterator[Event]:
+        started = time.perf_counter()
+        conversation_id = request.conversation_id or uuid.uuid4().hex
+        findings = pii.scan_text(request.question) + [
+            f for turn in request.history for f in pii.scan_text(turn.content)]
+        redactions = sorted({f.entity for f in findings})
+        if findings and self.settings.pii_action == "refuse":
+            yield from self._refuse_personal_data(conversation_id, redactions, started)
+            return
+        question = pii.redact(request.question)
+        history = [ChatTurn(role=t.role, content=pii.redact(t.content)) for t in request.history] \
+            or self._stored_history(conversation_id)
+        standalone = self._standalone(question, history)
+        if self.settings.log_questions:
+            log.info("question %s: %s", conversation_id, standalone)
+        allow_confidential = principal.at_least(Role.reviewer)
+        retrieval = self.retriever.search(standalone, k=request.k, filters=request.filters,
+                                          allow_confidential=allow_confidential)
+        usecases = self._matching_usecases(standalone, request.filters, allow_confidential)
+        relevant = retrieval.best_similarity >= self.settings.retrieval.min_relevance
+        hits = retrieval.hits if relevant else []
+        yield "retrieval", {"sources": [citation(i, h) for i, h in enumerate(hits, 1)],
+                            "best_similarity": round(retrieval.best_similarity, 3)}
+        state = _Answer(conversation_id, question, standalone, redactions, hits, usecases,
+                        {"retrieval_ms": retrieval.timings["retrieval_ms"]})
+        if not hits:
+            state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
+        else:
+            yield from self._generate(state, retrieval.query_vector)
+        yield "citations", state.citations()
+        yield "usecases", usecases
+        state.timings["total_ms"] = (time.perf_counter() - started) * 1000
+        yield "done", self._finish(state)
+
+    def _generate(self, state: "_Answer", query_vector: np.ndarray) -> Iterator[Event]:
+        texts = [self.retriever.neighbours(h, self.settings.retrieval.neighbours) for h in state.hits]
+        vectors = np.stack([h.vector for h in state.hits])
+        session = self.guard.session(texts, vectors)
+        started = time.perf_counter()
+        if self.llm is None:
+            state.prompt = self.prompts.extractive
+            for sentence in self._extractive(state.hits, query_vector, session):
+                yield "token", {"text": sentence + " "}
+        else:
+            state.prompt = self.prompts.answer
+            system, user = self.prompts.answer.render(
+                question=state.question,
+                sources="\n\n".join(source_block(i, h, t) for i, (h, t)
+                                    in enumerate(zip(state.hits, texts, strict=True), 1)))
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            for delta in self.llm.stream(messages, state.usage):
+                for sentence in session.feed(delta):
+                    yield "token", {"text": sentence + " "}
+            for sentence in session.finish():
+                yield "token", {"text": sentence + " "}
+            if not session.kept:
+                if REFUSAL_PHRASE.search(session.raw):
+                    state.refuse("model_declined", self.prompts.not_found.render()[1],
+                                 self.prompts.not_found)
+                else:
+                    # Nothing the model wrote could be verified: answer from the sources.
+                    state.fallback = "extractive"
+                    fallback = self.guard.session(texts, vectors)
+                    for sentence in self._extractive(state.hits, query_vector, fallback):
+                        yield "token", {"text": sentence + " "}
+                    state.guard_result = session.result()
+                    state.guard_result.answer = fallback.result().answer
+                    state.guard_result.cited = fallback.result().cited
+        state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
+        if state.guard_result is None and not state.refused:
+            state.guard_result = session.result()
+
+    def _extractive(self, hits: list[Hit], query_vector: np.ndarray, session: GuardSession
+                    ) -> Iterator[str]:
+        """The most relevant source sentences, each cited: no model, nothing invented."""
+        candidates = [(n, s) for n, h in enumerate(hits, 1) for s in split_sentences(h.text)
+                      if 30 <= len(s) <= 400]
+        if not candidates:
+            candidates = [(n, h.text[:400]) for n, h in enumerate(hits, 1)]
+        vectors = self.retriever.embedder.embed([s for _, s in candidates])
+        order = np.argsort(-(vectors @ query_vector))
+        chosen: list[tuple[int, str]] = []
+        for index in order:
+            number, sentence = candidates[int(index)]
+            if all(sentence != s for _, s in chosen):
+                chosen.append((number, sentence))
+            if len(chosen) == 3:
+                break
+        for number, sentence in chosen:
+            for kept in session.feed(f"{sentence.rstrip('.')} [{number}]. "):
+                yield kept
+        yield from session.finish()
+
+    # -- pieces -------------------------------------------------------------------------
+
+    def _standalone(self, question: str, history: list[ChatTurn]) -> str:
+        """A follow-up rewritten into a standalone question. Capable (OpenAI-compatible)
+        models rewrite it with the condense prompt; otherwise the previous question is
+        prepended, which is what retrieval needs and cannot invent anything."""
+        previous = [t.content for t in history if t.role == "user"]
+        if not previous:
+            return question
+        is_follow_up = len(question.split()) <= 12 or FOLLOW_UP.search(question)
+        if not is_follow_up:
+            return question
+        if self.llm is not None and self.llm.backend == "openai":
+            system, user = self.prompts.condense.render(
+                history="\n".join(f"{t.role}: {t.content}" for t in history[-6:]), question=question)
+            rewritten = "".join(self.llm.stream(
+                [{"role": "system", "content": system}, {"role": "user", "content": user}], Usage()))
+            if rewritten.strip():
+                return rewritten.strip()
+        return f"{previous[-1]} {question}"
+
+    def _matching_usecases(self, query: str, filters: dict[str, list[str]],
+                           allow_confidential: bool) -> list[dict[str, Any]]:
+        """Chunk hits rolled up to use-case records, with what matched."""
+        result = self.retriever.search(query, k=30, filters={**filters, "doc_type": ["usecase"]},
+                                       allow_confidential=allow_confidential)
+        scores: dict[str, dict[str, Any]] = {}
+        for hit in result.hits:
+            entry = scores.setdefault(hit.doc_id, {"hit": hit, "score": 0.0, "sections": []})
+            entry["score"] += hit.score
+            if hit.metadata.get("section") not in entry["sections"]:
+                entry["sections"].append(hit.metadata.get("section"))
+        ranked = sorted(scores.items(), key=lambda kv: kv[1]["score"], reverse=True)[:5]
+        matched_filters = ", ".join(f"{k} {'/'.join(v)}" for k, v in filters.items() if v)
+        return [{
+            "id": doc_id, "title": e["hit"].metadata.get("title", doc_id),
+            "organisation": e["hit"].metadata.get("organisation"),
+            "stage": e["hit"].metadata.get("stage"), "score": round(e["score"], 4),
+            "reason": ("matched " + ", ".join(str(s) for s in e["sections"][:3])
+                       + (f"; filters {matched_filters}" if matched_filters else "")),
+        } for doc_id, e in ranked]
+
+    def _stored_history(self, conversation_id: str) -> list[ChatTurn]:
+        with self.db.session() as session:
+            rows = session.scalars(select(ConversationTurnRow).where(
+                ConversationTurnRow.conversation_id == conversation_id)
+                .order_by(ConversationTurnRow.pk.desc()).limit(MAX_HISTORY)).all()
+            return [ChatTurn(role=r.role, content=r.content) for r in reversed(rows)]  # type: ignore[arg-type]
+
+    def _refuse_personal_data(self, conversation_id: str, redactions: list[str],
+                              started: float) -> Iterator[Event]:
+        prompt = self.prompts.personal_data
+        state = _Answer(conversation_id, "", "", redactions, [], [], {})
+        state.refuse("personal_data", prompt.render(entities=", ".join(redactions))[1], prompt)
+        yield "citations", []
+        yield "usecases", []
+        state.timings["total_ms"] = (time.perf_counter() - started) * 1000
+        yield "done", self._finish(state, store=False)
+
+    def _finish(self, state: "_Answer", *, store: bool = True) -> dict[str, Any]:
+        response = state.response(self.backend, self.model)
+        if store:
+            with self.db.session() as session:
+                session.add(ConversationTurnRow(conversation_id=state.conversation_id, role="user",
+                                                content=state.question))
+                session.add(ConversationTurnRow(conversation_id=state.conversation_id,
+                                                role="assistant", content=response["answer"]))
+                session.add(AnswerRow(
+                    id=response["answer_id"], conversation_id=state.conversation_id,
+                    backend=self.backend, model=self.model, prompt_id=response["prompt"]["id"],
+                    prompt_version=response["prompt"]["version"],
+                    chunk_ids=[h.id for h in state.hits], grounded=response["grounded"],
+                    refused=response["refused"]))
+        return response
+
+    def feedback(self, answer_id: str, rating: int, comment: str | None) -> None:
+        with self.db.session() as session:
+            if session.get(AnswerRow, answer_id) is None:
+                raise NotFound(f"no answer with id {answer_id!r}")
+            session.add(FeedbackRow(answer_id=answer_id, rating=rating,
+                                    comment=pii.redact(comment) if comment else None))
+
+
+class _Answer:
+    """What one chat turn has gathered so far."""
+
+    def __init__(self, conversation_id: str, question: str, standalone: str,
+                 redactions: list[str], hits: list[Hit], usecases: list[dict[str, Any]],
+                 timings: dict[str, float]) -> None:
+        self.conversation_id, self.question, self.standalone = conversation_id, question, standalone
+        self.redactions, self.hits, self.usecases, self.timings = redactions, hits, usecases, timings
+        self.usage = Usage()
+        self.prompt: PromptTemplate | None = None
+        self.guard_result: Any = None
+        self.refused = False
+        self.refusal_reason: str | None = None
+        self.refusal_text = ""
+        self.fallback: str | None = None
+
+    def refuse(self, reason: str, text: str, prompt: PromptTemplate) -> None:
+        self.refused, self.refusal_reason, self.refusal_text = True, reason, text
+        self.prompt = prompt
+        self.guard_result = None
+
+    def citations(self) -> list[dict[str, Any]]:
+        cited = self.guard_result.cited if self.guard_result else []
+        return [citation(n, self.hits[n - 1]) for n in cited if 1 <= n <= len(self.hits)]
+
+    def response(self, backend: str, model: str) -> dict[str, Any]:
+        result = self.guard_result
+        assert self.prompt is not None
+        return {
+            "answer_id": uuid.uuid4().hex,
+            "conversation_id": self.conversation_id,
+            "answer": self.refusal_text if self.refused else result.answer,
+            "citations": self.citations(),
+            "usecases": self.usecases,
+            # True only when the model's own answer passed the guard untouched.
+            "grounded": bool(result and result.grounded and not result.fabricated_citations
+                             and self.fallback is None and not self.refused),
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "standalone_question": self.standalone,
+            "redactions": self.redactions,
+            "backend": backend,
+            "model": model,
+            "prompt": {"id": self.prompt.id, "version": self.prompt.version},
+            "sentences": [{"text": c.text, "supported": c.supported, "lexical": c.lexical,
+                           "embedding": c.embedding, "source": c.best_source, "reason": c.reason}
+                          for c in (result.sentences if result else [])],
+            "guard": {"removed_sentences": result.removed if result else 0,
+                      "fabricated_citations": result.fabricated_citations if result else [],
+                      "fallback": self.fallback},
+            "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            "usage": {"prompt_tokens": self.usage.prompt_tokens,
+                      "completion_tokens": self.usage.completion_tokens},
+        }

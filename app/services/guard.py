@@ -1,0 +1,161 @@
+"""The grounding guard: checks a generated answer against the sources it was given.
+
+1. Citation markers `[n]` that point to no provided source are dropped (fabricated).
+2. Each sentence is scored against every source: lexical support (share of its content
+   words found in the source) and embedding support (cosine similarity).
+3. A sentence with a number that no source contains is unsupported, whatever its other
+   scores: small models invent figures, and a number-level check is far more reliable
+   than word overlap for statistics.
+4. Unsupported sentences are removed; a supported sentence without a citation gets the
+   marker of its best source. The answer is `grounded` when every kept sentence is
+   supported and at least one is kept.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.components.keyword import tokenize
+
+CITATION = re.compile(r"\[(\d{1,2})\]")
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[A-Z0-9\"'(\[¿¡À-Ý])")
+NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?%)?")
+LEXICAL_ALONE = 0.6
+LEXICAL_WITH_EMBEDDING = 0.3
+EMBEDDING = 0.55
+
+
+@dataclass
+class SentenceCheck:
+    text: str
+    supported: bool
+    lexical: float
+    embedding: float
+    best_source: int | None  # 1-based source number
+    invented_numbers: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class GuardResult:
+    answer: str
+    sentences: list[SentenceCheck]
+    grounded: bool
+    removed: int
+    fabricated_citations: list[int]
+    cited: list[int]
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def normalise_number(token: str) -> str:
+    token = token.replace(" ", "").rstrip("%")
+    # "33,544" and "33544" are one number; "2,5" (decimal comma) becomes "2.5".
+    if re.fullmatch(r"\d{1,3}(,\d{3})+", token):
+        return token.replace(",", "")
+    return token.replace(",", ".")
+
+
+def numbers_in(text: str) -> set[str]:
+    return {normalise_number(n) for n in NUMBER.findall(CITATION.sub(" ", text))}
+
+
+class Guard:
+    def __init__(self, embed: Callable[[list[str]], np.ndarray]) -> None:
+        self.embed = embed
+
+    def session(self, sources: list[str], source_vectors: np.ndarray) -> "GuardSession":
+        return GuardSession(self, sources, source_vectors)
+
+    def check(self, answer: str, sources: list[str], source_vectors: np.ndarray) -> GuardResult:
+        """Check a whole answer at once."""
+        session = self.session(sources, source_vectors)
+        session.feed(answer)
+        session.finish()
+        return session.result()
+
+    def check_sentence(self, sentence: str, sources: list[str], source_vectors: np.ndarray
+                       ) -> SentenceCheck:
+        words = set(tokenize(CITATION.sub(" ", sentence)))
+        lexical = [len(words & set(tokenize(src))) / len(words) if words else 0.0 for src in sources]
+        similarity = (self.embed([CITATION.sub("", sentence)])[0] @ source_vectors.T
+                      if sources else np.zeros(0))
+        combined = [max(lex, float(sim)) for lex, sim in zip(lexical, similarity, strict=True)]
+        best = int(np.argmax(combined)) + 1 if combined else None
+        best_lex = max(lexical, default=0.0)
+        best_emb = float(similarity.max()) if len(similarity) else 0.0
+        known = set().union(*(numbers_in(src) for src in sources)) if sources else set()
+        invented = sorted(numbers_in(sentence) - known)
+        if invented:
+            supported, reason = False, f"numbers not in any source: {', '.join(invented)}"
+        elif best_lex >= LEXICAL_ALONE or (best_emb >= EMBEDDING and best_lex >= LEXICAL_WITH_EMBEDDING):
+            supported, reason = True, "supported"
+        else:
+            supported, reason = False, "not supported by the sources"
+        return SentenceCheck(sentence, supported, round(best_lex, 3), round(best_emb, 3), best,
+                             invented, reason)
+
+
+class GuardSession:
+    """Checks an answer sentence by sentence as it streams in, so that only checked
+    sentences ever reach the user."""
+
+    def __init__(self, guard: Guard, sources: list[str], source_vectors: np.ndarray) -> None:
+        self.guard, self.sources, self.vectors = guard, sources, source_vectors
+        self.buffer = ""
+        self.raw = ""
+        self.checks: list[SentenceCheck] = []
+        self.kept: list[str] = []
+        self.cited: set[int] = set()
+        self.fabricated: set[int] = set()
+
+    def feed(self, delta: str) -> list[str]:
+        """Add generated text; returns the sentences completed and kept so far."""
+        self.raw += delta
+        self.buffer += delta
+        parts = SENTENCE_END.split(self.buffer)
+        self.buffer = parts.pop()
+        return [kept for part in parts if (kept := self._review(part))]
+
+    def finish(self) -> list[str]:
+        rest, self.buffer = self.buffer, ""
+        kept = self._review(rest)
+        return [kept] if kept else []
+
+    def _review(self, sentence: str) -> str | None:
+        sentence = sentence.strip()
+        if not sentence:
+            return None
+        for n in CITATION.findall(sentence):
+            if not 1 <= int(n) <= len(self.sources):
+                self.fabricated.add(int(n))
+        sentence = CITATION.sub(
+            lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(self.sources) else "", sentence)
+        check = self.guard.check_sentence(sentence, self.sources, self.vectors)
+        self.checks.append(check)
+        if not check.supported:
+            return None
+        markers = {int(n) for n in CITATION.findall(sentence)}
+        if not markers and check.best_source is not None:
+            sentence, markers = _append_marker(sentence, check.best_source), {check.best_source}
+        self.cited |= markers
+        self.kept.append(sentence)
+        return sentence
+
+    def result(self) -> GuardResult:
+        return GuardResult(
+            answer=" ".join(self.kept), sentences=self.checks,
+            grounded=bool(self.kept) and len(self.kept) == len(self.checks),
+            removed=len(self.checks) - len(self.kept), fabricated_citations=sorted(self.fabricated),
+            cited=sorted(self.cited))
+
+
+def _append_marker(sentence: str, number: int) -> str:
+    match = re.search(r"[.!?]+$", sentence)
+    if match:
+        return f"{sentence[: match.start()]} [{number}]{match.group(0)}"
+    return f"{sentence} [{number}]"
