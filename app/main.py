@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.main import api_router
-from app.api.routes import health
+from app.api.routes import health, openai_compat
 from app.core.config import Settings, get_settings
 from app.core.container import Container
 from app.errors import AppError, InvalidRecord, PayloadTooLarge
@@ -106,4 +106,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                        upload_limit=settings.max_upload_bytes)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(health.router)
+    app.include_router(openai_compat.router)
     return app

@@ -169,31 +169,40 @@ def load_usecase_yaml(path: Path) -> LoadedDocument:
     return usecase_document(record, source=str(path))
 
 
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
 def usecase_document(record: UseCase, *, source: str) -> LoadedDocument:
-    """A use-case record as sections, with its facets as filterable metadata."""
+    """A use-case record as prose sections, with its facets as filterable metadata."""
     orgs = ", ".join(f"{o.name} ({o.country})" for o in record.organisations)
     overview = (
-        f"{record.summary}\nOrganisations: {orgs}. Stage: {record.lifecycle_stage}. "
-        f"GSBPM: {', '.join(record.gsbpm) or 'none'}. GAMSO: {', '.join(record.gamso) or 'none'}. "
-        f"Tasks: {', '.join(record.task_types)}. Patterns: {', '.join(record.genai_patterns)}. "
-        f"Model openness: {record.model_openness}. Hosting: {record.hosting}."
+        f"{record.summary}\n{record.title} is a use case of {orgs}, at the "
+        f"{_words(record.lifecycle_stage)} stage. GSBPM: {', '.join(record.gsbpm) or 'none'}. "
+        f"GAMSO: {', '.join(record.gamso) or 'none'}. Tasks: "
+        f"{', '.join(_words(t) for t in record.task_types)}. Techniques: "
+        f"{', '.join(_words(p) for p in record.genai_patterns)}."
     )
-    models = "; ".join(f"{m.name} ({m.provider or 'provider not stated'}, {m.openness}, "
-                       f"{m.hosting}, {m.role})" for m in record.models)
-    risks = "\n".join(f"- {r.risk}: {r.mitigation or r.note or 'no mitigation stated'}"
-                      for r in record.risks)
+    models = " ".join(
+        f"The {_words(m.role)} model is {m.name}" + (f" from {m.provider}" if m.provider else "")
+        + f" ({_words(m.openness)}, hosted as {_words(m.hosting)})." for m in record.models)
+    data = (f"{models} Model openness overall: {_words(record.model_openness)}; hosting: "
+            f"{_words(record.hosting)}. Data used: {record.data_inputs or 'not stated'} Data "
+            f"sensitivity: {_words(record.data_sensitivity)}. Human oversight: "
+            f"{_words(record.human_oversight)}.")
     evaluation = record.evaluation
-    evaluation_text = "; ".join(f"{k}: {v}" for k, v in (evaluation.model_dump() if evaluation else {}).items()
-                                if v)
+    evaluation_text = " ".join(f"{_words(k).capitalize()}: {v}." for k, v in
+                               (evaluation.model_dump() if evaluation else {}).items() if v)
     parts = [
         ("Overview", overview),
         ("Description", record.description or ""),
-        ("Models and data", f"{models}\nData: {record.data_inputs or 'not stated'}; sensitivity "
-                            f"{record.data_sensitivity}; human oversight {record.human_oversight}."),
+        ("Models and data", data),
         ("Evaluation", evaluation_text),
-        ("Benefits", "\n".join(f"- {b.type}: {b.text}" for b in record.benefits)),
-        ("Risks and mitigations", risks),
-        ("Lessons learned", "\n".join(f"- {lesson}" for lesson in record.lessons_learned)),
+        ("Benefits", "\n".join(f"{b.text}" for b in record.benefits)),
+        ("Risks and mitigations", "\n".join(
+            f"Risk of {_words(r.risk)}: {r.mitigation or r.note or 'no mitigation stated'}."
+            for r in record.risks)),
+        ("Lessons learned", "\n".join(record.lessons_learned)),
     ]
     facets: Metadata = {
         "stage": record.lifecycle_stage, "scope": record.scope, "openness": record.model_openness,

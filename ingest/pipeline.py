@@ -82,7 +82,8 @@ class Ingestor:
             except UnreadableFile as exc:
                 report.failed.append({"source": key, "reason": exc.reason})
         self._remove_vanished(scopes, seen, report)
-        if report.added or report.updated or report.removed or len(self.keyword) != self.store.count():
+        if (report.added or report.updated or report.removed or self.keyword.stale
+                or len(self.keyword) != self.store.count()):
             self.rebuild_keyword_index()
         report.chunks = self.store.count()
         report.seconds = time.perf_counter() - started
@@ -111,6 +112,7 @@ class Ingestor:
             session.merge(entry)
         chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
         vectors = self.embedder.embed([c.embed_text for c in chunks])
+        self.keyword.mark_stale()
         self.store.delete_document(doc.doc_id)
         if chunks:
             self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks],
@@ -126,9 +128,12 @@ class Ingestor:
         prefixes = tuple(scopes)
         if not prefixes:
             return
+        # A file that is still there but failed to load keeps its last good version.
+        failed = {f["source"] for f in report.failed}
         with self.db.session() as session:
             entries = session.scalars(select(IndexEntryRow)).all()
-            gone = [e for e in entries if e.source.startswith(prefixes) and e.doc_id not in seen]
+            gone = [e for e in entries if e.source.startswith(prefixes) and e.doc_id not in seen
+                    and e.source not in failed]
         for entry in gone:
             self.remove(entry.doc_id)
             report.removed.append(entry.doc_id)
@@ -139,6 +144,7 @@ class Ingestor:
             row = session.get(IndexEntryRow, doc_id)
             if row is not None:
                 row.status = "pending"
+        self.keyword.mark_stale()
         self.store.delete_document(doc_id)
         with self.db.session() as session:
             row = session.get(IndexEntryRow, doc_id)

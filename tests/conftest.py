@@ -56,3 +56,32 @@ def contributor(client: TestClient) -> dict[str, str]:
 @pytest.fixture
 def reviewer(client: TestClient) -> dict[str, str]:
     return make_key(client, Role.reviewer)
+
+
+EVAL_DATASETS = PROJECT_ROOT / "evaluation" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def indexed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the shipped corpus, the confidential memo and the planted-
+    injection document indexed once for the session (real model, real Chroma)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from app.core.container import Container
+    from ingest.cli import default_sources, make_ingestor
+    from ingest.pipeline import file_sources
+
+    data_dir = tmp_path_factory.mktemp("indexed") / "var"
+    container = Container.build(Settings(_env_file=None, environment="test", data_dir=data_dir))
+    sources, scopes = default_sources(container)
+    extra, _ = file_sources([EVAL_DATASETS / "confidential", EVAL_DATASETS / "planted"],
+                            max_bytes=10_000_000)
+    report = make_ingestor(container).run(sources + extra, scopes=scopes)
+    assert not report.failed, report.failed
+    return data_dir
+
+
+def indexed_settings(indexed_dir: Path, **changes: object) -> Settings:
+    values: dict[str, object] = {"_env_file": None, "environment": "test", "data_dir": indexed_dir,
+                                 "api_keys_admin": ADMIN_KEY, "llm": {"backend": "extractive"}}
+    values.update(changes)
+    return Settings(**values)  # type: ignore[arg-type]

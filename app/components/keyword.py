@@ -34,21 +34,39 @@ class KeywordIndex:
     def _ids_file(self) -> Path:
         return self.folder / "ids.json"
 
+    @property
+    def _stale_file(self) -> Path:
+        return self.folder.with_name(self.folder.name + ".stale")
+
+    def mark_stale(self) -> None:
+        """Record, before the vector store changes, that this index must be rebuilt: the
+        mark is a file, so it outlives a process killed before its rebuild."""
+        self._stale_file.parent.mkdir(parents=True, exist_ok=True)
+        self._stale_file.touch()
+
+    @property
+    def stale(self) -> bool:
+        return self._stale_file.exists()
+
     def build(self, ids: list[str], texts: list[str]) -> None:
         """Replace the index with these chunks (written to a new folder, then swapped)."""
         tmp = self.folder.with_name(self.folder.name + ".tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
+        old = self.folder.with_name(self.folder.name + ".old")
+        for leftover in (tmp, old):  # from a build killed half-way
+            if leftover.exists():
+                shutil.rmtree(leftover)
+        tmp.mkdir(parents=True)
         retriever = bm25s.BM25()
         if ids:
             retriever.index([tokenize(t) for t in texts], show_progress=False)
             retriever.save(str(tmp))
         (tmp / "ids.json").write_text(json.dumps(ids))
-        old = self.folder.with_name(self.folder.name + ".old")
         if self.folder.exists():
             self.folder.rename(old)
         tmp.rename(self.folder)
         if old.exists():
             shutil.rmtree(old)
+        self._stale_file.unlink(missing_ok=True)
         self._retriever, self._ids = (retriever if ids else None), ids
         self._loaded_stamp = self._ids_file.stat().st_mtime
 

@@ -32,7 +32,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(default=40, ge=5, description="Candidates from each index before fusion.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     min_relevance: float = Field(
-        default=0.30,
+        default=0.40,
         ge=0.0,
         le=1.0,
         description="Relevance floor: cosine similarity of the best chunk below which the "
@@ -61,7 +61,11 @@ class LLMSettings(BaseModel):
     timeout_seconds: float = Field(default=60.0, gt=0, description="Per-request timeout.")
     max_retries: int = Field(default=1, ge=0, description="Retries on connection errors.")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="Sampling temperature.")
-    max_tokens: int = Field(default=384, ge=16, description="Longest answer in tokens.")
+    max_tokens: int = Field(default=256, ge=16, description="Longest answer in tokens.")
+    max_source_chars: int = Field(
+        default=900, ge=200, description="Characters of each source put in the prompt (small "
+        "local models are slow on long prompts and lose track of them)."
+    )
 
 
 class Settings(BaseSettings):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from app.components.keyword import tokenize
 from app.components.llm import LLM, Usage
 from app.core.config import Settings
 from app.db.models import AnswerRow, ConversationTurnRow, FeedbackRow
@@ -27,7 +28,7 @@ from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import pii
 from app.services.auth import Principal, Role
-from app.services.guard import Guard, GuardSession, split_sentences
+from app.services.guard import Guard, GuardSession, numbers_in, split_sentences
 from app.services.retrieval import Hit, Retriever
 
 log = logging.getLogger("gaios.chat")
@@ -36,6 +37,26 @@ REFUSAL_PHRASE = re.compile(r"does not contain (this|that|the) information", re.
 FOLLOW_UP = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|there|"
                        r"ils|elles|leur|sie|ihre|ellos|sus)\b", re.IGNORECASE)
 MAX_HISTORY = 10
+EXTRACTIVE_SENTENCES = 3
+MATCHES = 6
+USECASE_EXTRA_WEIGHT = 0.25
+# Questions that ask for a figure. Such a question is answered only when one source has a
+# number and most of the question's words: a nearby passage without the figure is the
+# situation in which models invent one.
+FIGURE_QUESTION = re.compile(
+    r"\b(how (many|much)|what (was|is|were|are) the (\w+ ){0,3}(rate|share|number|percentage|"
+    r"cost|budget|amount|size|total|growth|level)|combien|wie (viele?|hoch)|cu[aá]nt[oa]s?)\b",
+    re.IGNORECASE)
+GENERIC_WORDS = frozenset("many much was were did has have rate number total amount".split())
+FIGURE_COVERAGE = 0.75
+
+
+def figure_in_sources(question: str, hits: list[Hit]) -> bool:
+    words = set(tokenize(question)) - GENERIC_WORDS
+    if not words:
+        return True
+    return any(numbers_in(h.text) and len(words & set(tokenize(h.text))) / len(words)
+               >= FIGURE_COVERAGE for h in hits)
 
 
 @dataclass
@@ -52,10 +73,8 @@ class Prompts:
                    prompts["personal-data-refusal"], prompts["extractive-answer"])
 
 
-def source_block(number: int, hit: Hit, text: str) -> str:
-    meta = hit.metadata
-    where = f", page {meta['page']}" if meta.get("page") else f", section {meta.get('section', '')}"
-    return f'<source id="{number}" title="{meta.get("title", "")}{where}">\n{text}\n</source>'
+def source_block(number: int, text: str) -> str:
+    return f'<source id="{number}">\n{text}\n</source>'
 
 
 def citation(number: int, hit: Hit) -> dict[str, Any]:
@@ -112,6 +131,8 @@ class ChatService:
                                           allow_confidential=allow_confidential)
         usecases = self._matching_usecases(standalone, request.filters, allow_confidential)
         relevant = retrieval.best_similarity >= self.settings.retrieval.min_relevance
+        if relevant and FIGURE_QUESTION.search(standalone):
+            relevant = figure_in_sources(standalone, retrieval.hits)
         hits = retrieval.hits if relevant else []
         yield "retrieval", {"sources": [citation(i, h) for i, h in enumerate(hits, 1)],
                             "best_similarity": round(retrieval.best_similarity, 3)}
@@ -127,7 +148,9 @@ class ChatService:
         yield "done", self._finish(state)
 
     def _generate(self, state: "_Answer", query_vector: np.ndarray) -> Iterator[Event]:
-        texts = [self.retriever.neighbours(h, self.settings.retrieval.neighbours) for h in state.hits]
+        limit = self.settings.llm.max_source_chars
+        texts = [self.retriever.neighbours(h, self.settings.retrieval.neighbours)[:limit]
+                 for h in state.hits]
         vectors = np.stack([h.vector for h in state.hits])
         session = self.guard.session(texts, vectors)
         started = time.perf_counter()
@@ -139,8 +162,7 @@ class ChatService:
             state.prompt = self.prompts.answer
             system, user = self.prompts.answer.render(
                 question=state.question,
-                sources="\n\n".join(source_block(i, h, t) for i, (h, t)
-                                    in enumerate(zip(state.hits, texts, strict=True), 1)))
+                sources="\n\n".join(source_block(i, t) for i, t in enumerate(texts, 1)))
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
             for delta in self.llm.stream(messages, state.usage):
                 for sentence in session.feed(delta):
@@ -167,18 +189,21 @@ class ChatService:
     def _extractive(self, hits: list[Hit], query_vector: np.ndarray, session: GuardSession
                     ) -> Iterator[str]:
         """The most relevant source sentences, each cited: no model, nothing invented."""
-        candidates = [(n, s) for n, h in enumerate(hits, 1) for s in split_sentences(h.text)
-                      if 30 <= len(s) <= 400]
+        candidates = [(n, " ".join(s.split())) for n, h in enumerate(hits, 1)
+                      for s in split_sentences(h.text) if 40 <= len(s) <= 400 and len(s.split()) >= 7]
         if not candidates:
             candidates = [(n, h.text[:400]) for n, h in enumerate(hits, 1)]
         vectors = self.retriever.embedder.embed([s for _, s in candidates])
         order = np.argsort(-(vectors @ query_vector))
         chosen: list[tuple[int, str]] = []
+        used_docs: set[str] = set()
         for index in order:
             number, sentence = candidates[int(index)]
-            if all(sentence != s for _, s in chosen):
+            # One sentence per document: an answer that spans several sources.
+            if hits[number - 1].doc_id not in used_docs:
                 chosen.append((number, sentence))
-            if len(chosen) == 3:
+                used_docs.add(hits[number - 1].doc_id)
+            if len(chosen) == EXTRACTIVE_SENTENCES:
                 break
         for number, sentence in chosen:
             for kept in session.feed(f"{sentence.rstrip('.')} [{number}]. "):
@@ -209,15 +234,17 @@ class ChatService:
     def _matching_usecases(self, query: str, filters: dict[str, list[str]],
                            allow_confidential: bool) -> list[dict[str, Any]]:
         """Chunk hits rolled up to use-case records, with what matched."""
-        result = self.retriever.search(query, k=30, filters={**filters, "doc_type": ["usecase"]},
+        result = self.retriever.search(query, k=60, filters={**filters, "doc_type": ["usecase"]},
                                        allow_confidential=allow_confidential)
         scores: dict[str, dict[str, Any]] = {}
-        for hit in result.hits:
-            entry = scores.setdefault(hit.doc_id, {"hit": hit, "score": 0.0, "sections": []})
-            entry["score"] += hit.score
+        for hit in result.hits:  # best first
+            entry = scores.setdefault(hit.doc_id, {"hit": hit, "score": hit.score, "sections": []})
+            if entry["hit"] is not hit:
+                # Further passages add a little: a long record should not win on length.
+                entry["score"] += USECASE_EXTRA_WEIGHT * hit.score
             if hit.metadata.get("section") not in entry["sections"]:
                 entry["sections"].append(hit.metadata.get("section"))
-        ranked = sorted(scores.items(), key=lambda kv: kv[1]["score"], reverse=True)[:5]
+        ranked = sorted(scores.items(), key=lambda kv: kv[1]["score"], reverse=True)[:MATCHES]
         matched_filters = ", ".join(f"{k} {'/'.join(v)}" for k, v in filters.items() if v)
         return [{
             "id": doc_id, "title": e["hit"].metadata.get("title", doc_id),

@@ -22,6 +22,10 @@ from app.components.keyword import tokenize
 CITATION = re.compile(r"\[(\d{1,2})\]")
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[A-Z0-9\"'(\[¿¡À-Ý])")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?%)?")
+# List numbering and bold markers that small models add around copied text.
+MARKDOWN_NOISE = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+|\*\*|__")
+REPEAT_JACCARD = 0.8
+MIN_WORDS = 3
 LEXICAL_ALONE = 0.6
 LEXICAL_WITH_EMBEDDING = 0.3
 EMBEDDING = 0.55
@@ -92,6 +96,8 @@ class Guard:
         invented = sorted(numbers_in(sentence) - known)
         if invented:
             supported, reason = False, f"numbers not in any source: {', '.join(invented)}"
+        elif len(words) < MIN_WORDS:
+            supported, reason = False, "too short to verify"
         elif best_lex >= LEXICAL_ALONE or (best_emb >= EMBEDDING and best_lex >= LEXICAL_WITH_EMBEDDING):
             supported, reason = True, "supported"
         else:
@@ -135,7 +141,10 @@ class GuardSession:
                 self.fabricated.add(int(n))
         sentence = CITATION.sub(
             lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(self.sources) else "", sentence)
+        sentence = MARKDOWN_NOISE.sub("", sentence).strip()
         check = self.guard.check_sentence(sentence, self.sources, self.vectors)
+        if check.supported and self._repeats(sentence):
+            check.supported, check.reason = False, "repeats an earlier sentence"
         self.checks.append(check)
         if not check.supported:
             return None
@@ -145,6 +154,14 @@ class GuardSession:
         self.cited |= markers
         self.kept.append(sentence)
         return sentence
+
+    def _repeats(self, sentence: str) -> bool:
+        words = set(tokenize(CITATION.sub(" ", sentence)))
+        for kept in self.kept:
+            other = set(tokenize(CITATION.sub(" ", kept)))
+            if words and len(words & other) / len(words | other) >= REPEAT_JACCARD:
+                return True
+        return False
 
     def result(self) -> GuardResult:
         return GuardResult(

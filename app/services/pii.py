@@ -68,7 +68,11 @@ def _recognizers() -> list[EntityRecognizer]:
             Pattern("it_cf", r"\b[A-Z]{6}\d{2}[A-EHLMPRST]\d{2}[A-Z]\d{3}[A-Z]\b", 0.7),
             Pattern("es_dni", r"\b[XYZ]?\d{7,8}[A-HJ-NP-TV-Z]\b", 0.5),
             Pattern("labelled_id", r"(?i)\b(?:bsn|ssn|nino|national id|personnummer|"
-                    r"passport(?: no\.?| number)?)[:\s#]*[A-Z0-9][A-Z0-9 -]{5,14}\d\b", 0.8),
+                    r"passport(?: no\.?| number)?)(?:\s+(?:is|was|number|no\.?))?[:\s#]*"
+                    r"[A-Z0-9][A-Z0-9 -]{5,14}[A-Z0-9]\b", 0.8),
+            # UK NINO shape, including the prefixes Presidio skips as never issued (QQ...):
+            # a test or example number is still a number a user should not paste.
+            Pattern("nino_shape", r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", 0.5),
         ],
     )
     person = PatternRecognizer(

@@ -1,0 +1,28 @@
+"""A scripted language model for tests of the logic around the model (the real local
+and OpenAI-compatible backends have their own tests). It records every message it is
+sent, which is how the tests observe what crosses the model boundary."""
+
+from collections.abc import Iterator
+
+from app.components.llm import Message, Usage
+
+
+class ScriptedLLM:
+    backend = "scripted"
+    model = "scripted-test-model"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls: list[list[Message]] = []
+
+    def check(self) -> None:
+        return None
+
+    def stream(self, messages: list[Message], usage: Usage) -> Iterator[str]:
+        self.calls.append(messages)
+        reply = self.replies.pop(0) if self.replies else "The repository does not contain this information."
+        for word in reply.split(" "):
+            yield word + " "
+
+    def sent_text(self) -> str:
+        return "\n".join(m["content"] for call in self.calls for m in call)
