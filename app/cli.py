@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -32,18 +33,21 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, help="Worker processes.")
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API and the web interface."""
+    """Serve the API and the web interface (JSON logs, one line per request)."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    from app.observability import log_config
+
+    settings = get_settings()
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_config=log_config(settings.log_level, settings.log_format), access_log=False,
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 @main.command()
 @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
 def validate(folder: str | None) -> None:
     """Check every record and document of a corpus folder against the schema."""
-    from pathlib import Path
-
     root = Path(folder) if folder else get_settings().corpus_dir
     problems = check_corpus(root)
     if problems:
@@ -82,6 +86,39 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
+@main.command()
+def roles() -> None:
+    """Print who may do what (the table of docs/roles.md)."""
+    from app.services.roles import markdown_notes, markdown_table
+
+    click.echo(markdown_table() + "\n" + markdown_notes(), nl=False)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Back up the database, the vector and BM25 indexes and the uploads to PATH
+    (.tar.gz), with a manifest of counts and checksums."""
+    from app.services.backup import create_backup
+
+    manifest = create_backup(get_settings(), path)
+    click.echo(f"{path}: {manifest['database']} database, vectors: {manifest['vector_store']}; "
+               f"{json.dumps(manifest['counts'])}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace a data folder, database or Chroma collection that holds data.")
+def restore(path: Path, force: bool) -> None:
+    """Restore a backup made by `gaios backup` (stop the API first). The archive is
+    checked completely before anything is replaced."""
+    from app.services.backup import restore_backup
+
+    manifest = restore_backup(get_settings(), path, force=force)
+    click.echo(f"restored {path} (made {manifest['created']}): {json.dumps(manifest['counts'])}")
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""
@@ -95,11 +132,13 @@ def db_upgrade() -> None:
 
 
 def _register_pipeline_commands() -> None:
-    # The pipeline packages sit on top of app/; they are attached here, at the shell.
+    # The pipeline and evaluation packages sit on top of app/; they join here, at the shell.
+    from evaluation.cli import eval_command
     from ingest.cli import import_command, ingest_command
 
     main.add_command(ingest_command)
     main.add_command(import_command)
+    main.add_command(eval_command)
 
 
 _register_pipeline_commands()

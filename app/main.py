@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.main import api_router
-from app.api.routes import health, openai_compat
+from app.api.routes import health, openai_compat, web
 from app.core.config import Settings, get_settings
 from app.core.container import Container
 from app.errors import AppError, InvalidRecord, PayloadTooLarge
+from app.middleware import add_operations_middleware
 
 log = logging.getLogger("gaios")
 
@@ -104,7 +105,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes)
+    add_operations_middleware(app, settings, render=error_response)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(openai_compat.router)
+    web.install(app)  # the web interface: pages, /static, /api/v1/session
     return app

@@ -9,6 +9,8 @@ import click
 
 from app.core.config import get_settings
 from app.core.container import Container
+from app.observability import observe_ingest
+from app.services.roles import OPERATOR
 from ingest.chunking import ChunkSettings
 from ingest.loaders import usecase_document
 from ingest.pipeline import Ingestor, IngestReport, Source, file_sources
@@ -75,6 +77,7 @@ def ingest_command(paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         sources, scopes = default_sources(container)
     report = make_ingestor(container).run(sources, scopes=scopes, progress=with_progress)
+    observe_ingest(report.summary())
     print_report(report, as_json)
 
 
@@ -89,7 +92,7 @@ def import_command(kind: str, path: Path, as_json: bool) -> None:
 
     records, report = IMPORTERS[kind](path)
     container = Container.build(get_settings())
-    stored = container.usecases.sync_curated(records, origin="import")
+    stored = container.usecases.import_records(records, by=OPERATOR)
     if as_json:
         from dataclasses import asdict
         click.echo(json.dumps({"summary": report.summary(), "stored": stored, **asdict(report)},

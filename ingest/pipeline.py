@@ -5,7 +5,8 @@ chunking settings and the embedding model; a document whose four match is skippe
 A changed document is marked `pending` (hidden from retrieval), its old chunks deleted,
 its new chunks written in one upsert, then marked `complete`. A process killed half-way
 leaves the document `pending`, and the next run redoes it. The BM25 index is rebuilt
-from the vector store whenever the two differ, so both always hold the same chunk ids.
+from the vector store after any change (marked stale on disk before the store is written, so
+a run killed before its rebuild is finished by the next) and whenever the two differ in size.
 """
 
 import hashlib

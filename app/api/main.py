@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import chat, documents, exports, health, meta, search, usecases
+from app.api.routes import chat, documents, exports, health, keys, meta, search, usecases
 
 api_router = APIRouter()
 api_router.include_router(usecases.router)
@@ -11,3 +11,4 @@ api_router.include_router(meta.router)
 api_router.include_router(search.router)
 api_router.include_router(documents.router)
 api_router.include_router(chat.router)
+api_router.include_router(keys.router)

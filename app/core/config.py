@@ -5,12 +5,13 @@ sections use `__`, e.g. `GAIOS_LLM__BACKEND=openai`) or from a `.env` file. The 
 lists each with its default; a test checks that every field has a description.
 """
 
+import json
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,9 +112,53 @@ class Settings(BaseSettings):
         default="redact", description="What chat does with personal data in a question."
     )
     log_questions: bool = Field(default=False, description="Log raw chat questions (off: never).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written to the log by `gaios serve`.")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="`json`: one JSON object per line (time, level, logger, "
+        "message, request_id, method, route, status, duration_ms); `text` for a terminal.")
+    metrics_enabled: bool = Field(
+        default=True, description="Serve Prometheus metrics at `/metrics` (keep that path "
+        "off the public load balancer).")
+    rate_limit_chat_per_minute: int = Field(
+        default=30, ge=0, description="Chat requests per minute per API key (anonymous "
+        "callers: per client address), in this process; 0 switches the limit off.")
+    rate_limit_upload_per_minute: int = Field(
+        default=10, ge=0, description="Document uploads and use-case submissions per minute per "
+        "API key (anonymous: per client address), in this process; 0 switches it off.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Origins allowed to call the API from a browser (CORS), "
+        "comma-separated, e.g. `https://intranet.stat.example`; empty: same origin only.")
+    security_headers: bool = Field(
+        default=True, description="Send X-Content-Type-Options, Referrer-Policy, "
+        "X-Frame-Options and Content-Security-Policy on every response.")
+    content_security_policy: str = Field(
+        default="default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'",
+        description="Content-Security-Policy of every page except the OpenAPI pages "
+        "(`/api/docs`, which load Swagger UI from its CDN).")
+    referrer_policy: str = Field(default="no-referrer", description="Referrer-Policy header.")
+    behind_https: bool = Field(
+        default=False, description="The deployment is served over HTTPS only (usually by the "
+        "load balancer): adds Strict-Transport-Security.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="Proxies trusted for X-Forwarded-For/-Proto (`gaios "
+        "serve`); the client address of rate limits comes from them. `*` trusts any.")
     embedding: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        """Accept `a,b` as well as a JSON list from the environment."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [v.strip() for v in text.split(",") if v.strip()]
+        return value
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'gaios.db'}"

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -48,6 +49,21 @@ class Principal:
 ANONYMOUS = Principal(key_id=None, name="anonymous", role=Role.anonymous)
 
 
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored key as it may be shown: never the key itself, nor its hash."""
+
+    id: str
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -72,9 +88,22 @@ class KeyStore:
                 raise NotFound(f"no API key with id {key_id!r}")
             row.revoked_at = row.revoked_at or utcnow()
 
-    def list(self) -> list[ApiKeyRow]:
+    def get(self, key_id: str) -> ApiKey:
         with self.db.session() as session:
-            return list(session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)))
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                raise NotFound(f"no API key with id {key_id!r}")
+            return self._public(row)
+
+    def list(self) -> list[ApiKey]:
+        with self.db.session() as session:
+            rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id))
+            return [self._public(row) for row in rows]
+
+    @staticmethod
+    def _public(row: ApiKeyRow) -> ApiKey:
+        return ApiKey(id=row.id, name=row.name, role=Role(row.role), created_at=row.created_at,
+                      revoked_at=row.revoked_at)
 
     def authenticate(self, key: str) -> Principal:
         digest = hash_key(key)

@@ -28,7 +28,9 @@ from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import pii
 from app.services.auth import Principal, Role
-from app.services.guard import Guard, GuardSession, numbers_in, split_sentences
+from app.services.guard import (
+    Guard, GuardSession, numbers_in, split_sentences, without_instructions,
+)
 from app.services.retrieval import Hit, Retriever
 
 log = logging.getLogger("gaios.chat")
@@ -149,7 +151,8 @@ class ChatService:
 
     def _generate(self, state: "_Answer", query_vector: np.ndarray) -> Iterator[Event]:
         limit = self.settings.llm.max_source_chars
-        texts = [self.retriever.neighbours(h, self.settings.retrieval.neighbours)[:limit]
+        distance = self.settings.retrieval.neighbours
+        texts = [without_instructions(self.retriever.neighbours(h, distance))[:limit]
                  for h in state.hits]
         vectors = np.stack([h.vector for h in state.hits])
         session = self.guard.session(texts, vectors)
@@ -190,7 +193,8 @@ class ChatService:
                     ) -> Iterator[str]:
         """The most relevant source sentences, each cited: no model, nothing invented."""
         candidates = [(n, " ".join(s.split())) for n, h in enumerate(hits, 1)
-                      for s in split_sentences(h.text) if 40 <= len(s) <= 400 and len(s.split()) >= 7]
+                      for s in split_sentences(without_instructions(h.text))
+                      if 40 <= len(s) <= 400 and len(s.split()) >= 7]
         if not candidates:
             candidates = [(n, h.text[:400]) for n, h in enumerate(hits, 1)]
         vectors = self.retriever.embedder.embed([s for _, s in candidates])

@@ -52,6 +52,21 @@ class GuardResult:
     cited: list[int]
 
 
+# Sentences in a source that address the assistant rather than inform the reader: they are
+# taken out before the source reaches a model or an extractive answer (a document is
+# untrusted input; the prompt also says so, but small models do not always listen).
+INSTRUCTION = re.compile(
+    r"(?i)\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules)\b|"
+    r"\b(?:assistant|system)\s+(?:instruction|notice|prompt|message)\b|\breply only with\b|"
+    r"\byou are now\b|\bdo not (?:tell|inform) the user\b|!\[[^\]]*\]\(\s*https?://")
+
+
+def without_instructions(text: str) -> str:
+    """The text with every sentence that gives the assistant instructions removed."""
+    kept = [s for s in split_sentences(text) if not INSTRUCTION.search(s)]
+    return " ".join(kept)
+
+
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text.strip()) if s.strip()]
 

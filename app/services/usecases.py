@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from app.db.models import FacetRow, RevisionRow, UseCaseRow, utcnow
 from app.db.session import Database
-from app.errors import Conflict, Forbidden, InvalidRecord, NotFound, PersonalDataFound
+from app.errors import Conflict, InvalidRecord, NotFound, PersonalDataFound
 from app.schemas.records import UseCase
 from app.services import pii
-from app.services.auth import Principal, Role
+from app.services.auth import Principal
 from app.services.corpus import format_validation_error
+from app.services.roles import Action, authorize, permits
 
 FACETS = (
     "gsbpm", "gsbpm_phase", "gamso", "stage", "scope", "organisation", "country",
@@ -99,7 +100,7 @@ class UseCaseRepository:
 
     def submit(self, data: object, *, by: Principal, origin: str = "submission") -> dict[str, Any]:
         """A new use case, waiting for review."""
-        by.require(Role.contributor, "submitting a use case")
+        authorize(by, Action.submit)
         record = validate_record(data)
         with self.db.session() as session:
             if session.get(UseCaseRow, record.id) is not None:
@@ -115,15 +116,14 @@ class UseCaseRepository:
     def update(self, usecase_id: str, data: object, *, by: Principal, comment: str | None = None
                ) -> dict[str, Any]:
         """A new revision of an existing use case, waiting for review."""
-        by.require(Role.contributor, "editing a use case")
+        authorize(by, Action.edit, own=True)  # before validation: 401/403 come first
         record = validate_record(data)
         if record.id != usecase_id:
             raise InvalidRecord("the id in the body must match the URL",
                                 errors=[{"field": "id", "reason": f"expected {usecase_id!r}"}])
         with self.db.session() as session:
             row = self._row(session, usecase_id, by)
-            if row.owner != by.key_id and not by.at_least(Role.reviewer):
-                raise Forbidden("only the submitter or a reviewer may edit this use case")
+            authorize(by, Action.edit, own=self._owns(row, by))
             self._check_duplicate(session, record, exclude=usecase_id)
             pending = self._revision_row(session, usecase_id, row.latest_revision)
             if pending.status == "submitted":
@@ -137,7 +137,7 @@ class UseCaseRepository:
     def review(self, usecase_id: str, *, publish: bool, comment: str | None, by: Principal
                ) -> dict[str, Any]:
         """Publish or reject the latest revision."""
-        by.require(Role.reviewer, "reviewing a use case")
+        authorize(by, Action.review)
         if not publish and not (comment and comment.strip()):
             raise InvalidRecord("a rejection needs a comment",
                                 errors=[{"field": "comment", "reason": "required when rejecting"}])
@@ -159,12 +159,18 @@ class UseCaseRepository:
         """Withdraw a use case: hidden from everyone, its revisions kept for the record."""
         with self.db.session() as session:
             row = self._row(session, usecase_id, by)
-            if not (by.at_least(Role.reviewer) or (row.owner and row.owner == by.key_id)):
-                by.require(Role.reviewer, "deleting a use case")
+            # A submitter may withdraw their own submission only while it is unpublished.
+            authorize(by, Action.delete_usecase,
+                      own=self._owns(row, by) and row.published_revision is None)
             row.deleted = True
             row.published_revision = None
             row.updated_at = utcnow()
             session.execute(delete(FacetRow).where(FacetRow.usecase_id == usecase_id))
+
+    def import_records(self, records: list[UseCase], *, by: Principal) -> dict[str, int]:
+        """Store imported inventory records as published (`gaios import`; admins)."""
+        authorize(by, Action.import_records)
+        return self.sync_curated(records, origin="import")
 
     def sync_curated(self, records: list[UseCase], *, origin: str = "curated") -> dict[str, int]:
         """Load curated or imported records as published; a changed file adds a revision."""
@@ -258,8 +264,13 @@ class UseCaseRepository:
         return row
 
     @staticmethod
-    def _may_see_pending(row: UseCaseRow, by: Principal) -> bool:
-        return by.at_least(Role.reviewer) or (by.key_id is not None and row.owner == by.key_id)
+    def _owns(row: UseCaseRow, by: Principal) -> bool:
+        return by.key_id is not None and row.owner == by.key_id
+
+    def _may_see_pending(self, row: UseCaseRow, by: Principal) -> bool:
+        if permits(by, Action.see_others_unpublished):
+            return True
+        return self._owns(row, by) and permits(by, Action.see_own_unpublished)
 
     def _visible_revision(self, row: UseCaseRow, by: Principal) -> int:
         if self._may_see_pending(row, by):
@@ -326,11 +337,11 @@ class UseCaseRepository:
         if status == "published":
             return query.where(UseCaseRow.published_revision.is_not(None))
         # Pending work: the latest revision is not the published one.
-        by.require(Role.contributor, "listing unpublished submissions")
+        authorize(by, Action.see_own_unpublished)
         query = query.join(RevisionRow, (RevisionRow.usecase_id == UseCaseRow.id)
                            & (RevisionRow.number == UseCaseRow.latest_revision)
                            ).where(RevisionRow.status == status)
-        if not by.at_least(Role.reviewer):
+        if not permits(by, Action.see_others_unpublished):
             query = query.where(UseCaseRow.owner == by.key_id)
         return query
 

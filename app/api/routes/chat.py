@@ -8,6 +8,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import ContainerDep, ReaderDep
 from app.errors import AppError
+from app.observability import observe_chat
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatResponse, FeedbackRequest
 
@@ -17,7 +18,7 @@ router = APIRouter(tags=["chat"])
 @router.post("/chat", response_model=ChatResponse)
 def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep) -> dict[str, Any]:
     """Answer a question from the repository, with citations and matching use cases."""
-    return container.chat.answer(body, principal)
+    return observe_chat(container.chat.answer(body, principal))
 
 
 @router.post("/chat/stream", response_class=EventSourceResponse)
@@ -27,7 +28,8 @@ def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep
     at a time), `citations`, `usecases`, `done` (the full response), or `error`."""
     try:
         for kind, payload in container.chat.events(body, principal):
-            yield ServerSentEvent(event=kind, data=payload)
+            data = observe_chat(payload) if kind == "done" else payload
+            yield ServerSentEvent(event=kind, data=data)
     except AppError as exc:
         yield ServerSentEvent(event="error", data={"type": exc.error_type, "message": exc.message,
                                                    "status": exc.status_code})

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from app.api.deps import ContainerDep, PrincipalDep, ReaderDep
+from app.observability import observe_ingest
 from app.errors import Conflict, InvalidRecord
 from app.schemas.api import UploadList, UploadPublic
 from app.schemas.records import slugify
-from app.services.auth import Role
+from app.services.roles import Action, authorize, permits
 from app.services.uploads import UploadStore, screen_document
 from ingest.cli import make_ingestor
 from ingest.loaders import LoadedDocument, load_file
@@ -48,7 +49,7 @@ async def upload_document(
     confidential: Annotated[bool, Form()] = False,
 ) -> dict[str, Any]:
     """Upload a document: parsed, screened for personal data, stored and indexed."""
-    principal.require(Role.contributor, "uploading a document")
+    authorize(principal, Action.upload_document)
     filename = file.filename or "upload"
     content = await file.read()
     doc = load_upload(filename, content, container.settings.max_upload_bytes)
@@ -64,21 +65,22 @@ async def upload_document(
                        errors=[{"field": "doc_id", "reason": "already used"}])
     store.record(doc_id=doc.doc_id, filename=filename, path=path, owner=principal.key_id,
                  meta={"title": doc.title, "doc_type": doc_type, "confidential": confidential})
-    make_ingestor(container).run([(str(path), lambda: doc)])
+    observe_ingest(make_ingestor(container).run([(str(path), lambda: doc)]).summary())
     return next(d for d in store.list(include_confidential=True) if d["id"] == doc.doc_id)
 
 
 @router.get("", response_model=UploadList)
 def list_documents(container: ContainerDep, principal: ReaderDep) -> dict[str, Any]:
     """Uploaded documents (confidential ones for reviewers only)."""
-    data = uploads(container).list(include_confidential=principal.at_least(Role.reviewer))
+    confidential = permits(principal, Action.see_confidential)
+    data = uploads(container).list(include_confidential=confidential)
     return {"data": data, "count": len(data)}
 
 
 @router.delete("/{doc_id}", status_code=204)
 def delete_document(doc_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
     """Remove an uploaded document and its chunks from both indexes (reviewers)."""
-    principal.require(Role.reviewer, "deleting a document")
+    authorize(principal, Action.delete_document)
     store = uploads(container)
     store.get_path(doc_id)
     ingestor = make_ingestor(container)

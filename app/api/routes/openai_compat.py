@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import ContainerDep, ReaderDep
 from app.errors import AppError, InvalidRecord
+from app.observability import observe_chat
 from app.schemas.chat import ChatRequest, ChatTurn
 
 router = APIRouter(tags=["openai-compatible"])
@@ -68,7 +69,7 @@ def chat_completions(body: OpenAIChatRequest, container: ContainerDep, principal
     request = to_chat_request(body)
     if body.stream:
         return EventSourceResponse(_stream(request, container, principal))
-    response = container.chat.answer(request, principal)
+    response = observe_chat(container.chat.answer(request, principal))
     return {
         "id": f"chatcmpl-{response['answer_id']}", "object": "chat.completion",
         "created": int(time.time()), "model": f"gaios-{response['backend']}",
@@ -94,6 +95,7 @@ def _stream(request: ChatRequest, container: Any, principal: Any) -> Iterator[by
             if kind == "token":
                 yield chunk({"content": payload["text"]})
             elif kind == "done":
+                observe_chat(payload)
                 if payload["refused"]:
                     yield chunk({"content": payload["answer"]})
                 yield chunk({"content": sources_footer(payload)}, "stop", gaios=extra(payload))

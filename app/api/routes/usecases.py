@@ -11,7 +11,7 @@ from app import vocabularies as v
 from app.api.deps import ContainerDep, PrincipalDep, ReaderDep
 from app.errors import InvalidRecord
 from app.schemas.api import ReviewRequest, RevisionPublic, UseCaseDetail, UseCaseList
-from app.services.usecases import Filters
+from app.services.usecases import Filters, validate_record
 
 router = APIRouter(prefix="/usecases", tags=["use cases"])
 
@@ -119,6 +119,14 @@ async def submit_usecase(request: Request, container: ContainerDep, principal: P
     """Submit a use case (JSON or YAML). It waits for review before anyone else sees it."""
     data = await read_record_body(request)
     return container.usecases.submit(data, by=principal)
+
+
+@router.post("/validate", openapi_extra=RECORD_BODY)
+async def validate_usecase(request: Request) -> dict[str, bool]:
+    """Check a record (schema, vocabularies, personal data) without storing it: the
+    contribution form and evaluators use this."""
+    validate_record(await read_record_body(request))
+    return {"valid": True}
 
 
 @router.get("/{usecase_id}", response_model=UseCaseDetail)

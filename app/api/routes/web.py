@@ -1,0 +1,160 @@
+"""The web interface: HTML pages (plain HTML + CSS + ES modules from `app/web`, no build
+step, no external assets) and the browser session routes under `/api/v1/session`.
+
+Security headers (CSP: this origin only, no inline script or style) come from
+`app.security`, as on every response. A browser signs in by posting an API key to
+`/api/v1/session`; the key is checked and kept in an HttpOnly, SameSite=Strict
+`gaios_key` cookie, which `app.api.deps` accepts like an `X-API-Key` header. Scripts never see the key again: they ask
+`GET /api/v1/session` who is signed in.
+"""
+
+import html
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from app.api.deps import ContainerDep, api_key_of
+from app.api.routes.documents import DOC_TYPES
+from app.errors import AppError, NotFound, Unauthorized
+from app.services.auth import ANONYMOUS, Principal
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+STATIC_DIR = WEB_DIR / "static"
+TEMPLATES_DIR = WEB_DIR / "templates"
+COOKIE = "gaios_key"
+COOKIE_MAX_AGE = 12 * 3600
+ASSET_VERSION = "1"
+
+router = APIRouter(include_in_schema=False)
+session_router = APIRouter(prefix="/session", tags=["session"])
+
+
+def install(app: FastAPI) -> None:
+    """Add the session routes, the pages and the static files to the application."""
+    app.include_router(session_router, prefix="/api/v1")
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+# -- session ----------------------------------------------------------------------------
+
+
+class SessionRequest(BaseModel):
+    key: str = Field(min_length=1, max_length=200, description="An API key.")
+
+
+class SessionPublic(BaseModel):
+    authenticated: bool
+    name: str
+    role: str
+
+
+def public(principal: Principal) -> dict[str, Any]:
+    return {"authenticated": principal.key_id is not None, "name": principal.name,
+            "role": principal.role.value}
+
+
+def cookie_principal(request: Request, container: Any) -> Principal:
+    """The caller of a page: the session cookie's key, or anonymous when it has none or
+    a key that no longer works (a page never fails on a stale cookie)."""
+    key = api_key_of(request)
+    if not key:
+        return ANONYMOUS
+    try:
+        return container.keys.authenticate(key)
+    except Unauthorized:
+        return ANONYMOUS
+
+
+@session_router.post("", response_model=SessionPublic)
+def sign_in(body: SessionRequest, request: Request, response: Response,
+            container: ContainerDep) -> dict[str, Any]:
+    """Check an API key and keep it in an HttpOnly session cookie (401 if unknown)."""
+    principal = container.keys.authenticate(body.key.strip())
+    response.set_cookie(COOKIE, body.key.strip(), max_age=COOKIE_MAX_AGE, path="/",
+                        httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https"
+                        or bool(getattr(container.settings, "behind_https", False)))
+    return public(principal)
+
+
+@session_router.get("", response_model=SessionPublic)
+def who_am_i(request: Request, response: Response, container: ContainerDep) -> dict[str, Any]:
+    """Who the session cookie signs in, or anonymous. A revoked key's cookie is cleared."""
+    principal = cookie_principal(request, container)
+    if principal.key_id is None and request.cookies.get(COOKIE):
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return public(principal)
+
+
+@session_router.delete("", status_code=204)
+def sign_out() -> Response:
+    """Forget the session cookie."""
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+@cache
+def template(name: str) -> str:
+    return (TEMPLATES_DIR / name).read_text(encoding="utf-8")
+
+
+def render(page: str, title: str, *, status_code: int = 200, **values: str) -> HTMLResponse:
+    """The page template inside the layout. `values` fill `{{name}}` slots and are
+    HTML-escaped unless their name ends in `_html`."""
+    body = template(f"{page}.html")
+    for name, value in values.items():
+        body = body.replace("{{" + name + "}}", value if name.endswith("_html") else html.escape(value))
+    full = title if title == "GAIOS" else f"{title} · GAIOS"
+    text = (template("layout.html")
+            .replace("{{title}}", html.escape(full))
+            .replace("{{page}}", page)
+            .replace("{{v}}", ASSET_VERSION)
+            .replace("{{content_html}}", body))
+    return HTMLResponse(text, status_code=status_code)
+
+
+@router.get("/", response_class=HTMLResponse)
+def chat_page() -> HTMLResponse:
+    return render("chat", "Ask GAIOS")
+
+
+@router.get("/usecases", response_class=HTMLResponse)
+def usecases_page() -> HTMLResponse:
+    return render("usecases", "Use cases")
+
+
+@router.get("/usecases/{usecase_id}", response_class=HTMLResponse)
+def usecase_page(usecase_id: str, request: Request, container: ContainerDep) -> HTMLResponse:
+    principal = cookie_principal(request, container)
+    try:
+        title = str(container.usecases.get(usecase_id, by=principal)["record"]["title"])
+    except NotFound:
+        return render("notfound", "Not found", status_code=404,
+                      message=f"There is no use case with the id “{usecase_id}”.")
+    except AppError:
+        title = "Use case"
+    return render("usecase", title, usecase_id=usecase_id)
+
+
+@router.get("/contribute", response_class=HTMLResponse)
+def contribute_page() -> HTMLResponse:
+    options = "".join(
+        f'<option value="{t}"{" selected" if t == "other" else ""}>'
+        f'{html.escape(t.replace("_", " ").capitalize())}</option>'
+        for t in DOC_TYPES)
+    return render("contribute", "Contribute", doc_type_options_html=options)
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page() -> HTMLResponse:
+    return render("review", "Review queue")

@@ -1,0 +1,94 @@
+"""`gaios eval`: run the evaluation suites as benchmarks, compare runs, gate on thresholds."""
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.core.config import PROJECT_ROOT, get_settings
+from evaluation.report import check_thresholds, compare, load_run, write_run
+from evaluation.runner import SUITES, Evaluation, run
+
+DEFAULT_THRESHOLDS = PROJECT_ROOT / "evaluation" / "thresholds.yaml"
+
+
+def progress(items: Iterable[Any], label: str) -> Iterator[Any]:
+    listed = list(items)
+    if not sys.stderr.isatty():
+        click.echo(f"{label}: {len(listed)} items", err=True)
+        yield from listed
+        return
+    with click.progressbar(listed, label=label, file=sys.stderr) as bar:
+        yield from bar
+
+
+def build_target(url: str | None, api_key: str | None, backend: str | None, out: Path) -> Any:
+    """A live deployment by URL, or GAIOS in process on its own data folder (so that the
+    evaluation's confidential and planted documents never enter a real index)."""
+    from evaluation.target import HttpTarget, InProcessTarget
+
+    if url:
+        return HttpTarget(url, api_key)
+    settings = get_settings()
+    llm = settings.llm.model_copy(update={"backend": backend}) if backend else settings.llm
+    return InProcessTarget(settings.model_copy(update={
+        "llm": llm, "data_dir": out / "index", "database_url": "", "chroma_path": None,
+        "chroma_url": ""}))
+
+
+@click.command("eval")
+@click.argument("suite", type=click.Choice([*SUITES, "all"]), required=False)
+@click.option("--url", help="Evaluate a running deployment (e.g. http://127.0.0.1:8000).")
+@click.option("--api-key", envvar="GAIOS_EVAL_API_KEY", help="API key for --url.")
+@click.option("--backend", type=click.Choice(["local", "openai", "extractive"]),
+              help="In process: override GAIOS_LLM__BACKEND.")
+@click.option("--limit", type=int, help="Only the first N questions of each dataset.")
+@click.option("--out", type=click.Path(path_type=Path), default=PROJECT_ROOT / "eval-runs",
+              show_default=True, help="Folder for run results.")
+@click.option("--thresholds", type=click.Path(exists=True, path_type=Path),
+              help="Exit non-zero when a metric is outside its limit in this YAML file.")
+@click.option("--compare", "compare_runs", nargs=2, type=click.Path(exists=True, path_type=Path),
+              help="Show the metric deltas between two runs (folders or results.json).")
+@click.option("--judge-url", help="OpenAI-compatible endpoint for LLM-as-judge metrics.")
+def eval_command(suite: str | None, url: str | None, api_key: str | None, backend: str | None,
+                 limit: int | None, out: Path, thresholds: Path | None,
+                 compare_runs: tuple[Path, Path] | None, judge_url: str | None) -> None:
+    """Run evaluation SUITE (retrieval, answers, hallucination, confidentiality, all)."""
+    if compare_runs:
+        print_comparison(*compare_runs)
+        return
+    if suite is None:
+        raise click.UsageError("name a suite, or use --compare RUN_A RUN_B")
+    if judge_url:
+        raise click.ClickException(
+            "LLM-as-judge metrics are not implemented in this version; the offline metrics "
+            "run without --judge-url")
+    suites = list(SUITES) if suite == "all" else [suite]
+    evaluation = Evaluation(build_target(url, api_key, backend, out), limit=limit, progress=progress)
+    result = run(evaluation, suites)
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{result['settings']['backend']}-{suite}"
+    results, report = write_run(result, out / name)
+    for suite_name, body in result["suites"].items():
+        click.echo(f"{suite_name}: {json.dumps(body['metrics'])}")
+        for note in body["notes"]:
+            click.echo(f"  note: {note}")
+    click.echo(f"results: {results}\nreport: {report}")
+    if thresholds:
+        failures = check_thresholds(result, thresholds)
+        for failure in failures:
+            click.echo(f"BELOW THRESHOLD {failure}", err=True)
+        if failures:
+            sys.exit(2)
+        click.echo(f"all thresholds in {thresholds} met")
+
+
+def print_comparison(a: Path, b: Path) -> None:
+    run_a, run_b = load_run(a), load_run(b)
+    click.echo(f"{'metric':55} {'A':>10} {'B':>10} {'B-A':>10}")
+    for name, va, vb, delta in compare(run_a, run_b):
+        fmt = lambda x: "-" if x is None else f"{x:.4g}"  # noqa: E731
+        click.echo(f"{name:55} {fmt(va):>10} {fmt(vb):>10} {fmt(delta):>10}")

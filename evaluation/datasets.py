@@ -1,0 +1,89 @@
+"""The evaluation datasets (JSON Lines, schema version 1.0, documented in
+`evaluation/datasets/README.md`), loaded into typed models. A malformed line or a gold
+label naming a document the corpus does not hold is an error naming file and line."""
+
+import json
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.errors import InvalidRecord
+
+DATASETS = Path(__file__).parent / "datasets"
+Lang = Literal["en", "fr", "de", "es"]
+
+
+class _Line(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Turn(_Line):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Answerable(_Line):
+    id: str
+    question: str
+    lang: Lang
+    type: Literal["keyword", "natural", "followup", "filter", "multi_doc"]
+    relevant: list[str] = Field(min_length=1)
+    key_facts: list[str] = []
+    history: list[Turn] = []
+    filters: dict[str, list[str]] = {}
+
+
+class Unanswerable(_Line):
+    id: str
+    question: str
+    lang: Lang
+    type: str
+
+
+class Probe(_Line):
+    id: str
+    kind: Literal["pii_question", "injection", "planted_injection", "secret_extraction"]
+    question: str
+    pii: list[str] = []
+    expect: Literal["redact", "no_leak", "refuse"]
+
+
+class Submission(_Line):
+    id: str
+    changes: dict[str, Any]
+    has_personal_data: bool
+    entities: list[str] = []
+
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+def load_jsonl(path: Path, model: type[Row]) -> list[Row]:
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = model.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise InvalidRecord(f"{path}:{number}: malformed dataset line: {exc}") from exc
+        row_id = getattr(row, "id")
+        if row_id in seen:
+            raise InvalidRecord(f"{path}:{number}: duplicate id {row_id!r}")
+        seen.add(row_id)
+        rows.append(row)
+    return rows
+
+
+def check_gold_ids(rows: list[Answerable], known: set[str], path: Path) -> None:
+    for row in rows:
+        unknown = [d for d in row.relevant if d not in known]
+        if unknown:
+            raise InvalidRecord(f"{path}: question {row.id} names unknown document ids "
+                                f"{', '.join(unknown)} (not in the index)")
+
+
+def load_markers(name: str) -> list[str]:
+    return list(json.loads((DATASETS / name).read_text())["markers"])
