@@ -19,6 +19,7 @@ every API process before a restore; take backups when no ingestion is running (t
 Chroma segment files are copied as they are).
 """
 
+import gzip
 import hashlib
 import json
 import os
@@ -161,6 +162,11 @@ def restore_backup(settings: Settings, archive: Path, *, force: bool = False,
 def verify_archive(archive: Path, staging: Path) -> dict[str, Any]:
     """Unpack into `staging` and check the manifest and every file; 422 if anything is off."""
     try:
+        # The whole gzip stream first: its checksum is checked only at its end, and a
+        # tar reader stops quietly at the first damaged header after the first one.
+        with gzip.open(archive) as stream:
+            while stream.read(1 << 20):
+                pass
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(staging, filter="data")
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:

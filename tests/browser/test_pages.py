@@ -108,9 +108,16 @@ def page_for(browser: "sync_api.Browser") -> Iterator:  # type: ignore[type-arg]
     assert not errors, f"script errors in the page: {errors}"
 
 
-def shoot(page: "sync_api.Page", name: str, *, full_page: bool = True) -> None:
+def shoot(page: "sync_api.Page", name: str, *, until: str | None = None) -> None:
+    """A full-page screenshot, or the top of the page down to the element `until`."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=full_page)
+    clip = None
+    if until:
+        box = page.locator(until).bounding_box()
+        assert box is not None
+        bottom = box["y"] + box["height"] + page.evaluate("window.scrollY") + 24
+        clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": bottom}  # type: ignore[index]
+    page.screenshot(path=str(SHOTS / name), full_page=True, clip=clip)
 
 
 def ask(page: "sync_api.Page", question: str) -> "sync_api.Locator":
@@ -187,6 +194,70 @@ def test_question_outside_the_repository_shows_the_not_found_badge(site: Site, p
     expect(answer.locator(".answer-text")).to_contain_text("does not contain information")
 
 
+def fake_stream(done: dict, sources: list[dict]) -> str:  # type: ignore[type-arg]
+    """An event stream as the server sends it, with CRLF line ends and a comment line."""
+    events = [("retrieval", {"sources": sources, "best_similarity": 0.7}),
+              *[("token", {"text": s["text"] + " "}) for s in done["sentences"] if s["supported"]],
+              ("citations", done["citations"]), ("usecases", done["usecases"]), ("done", done)]
+    return ": keep-alive\r\n\r\n" + "".join(
+        f"event: {kind}\r\ndata: {json.dumps(data)}\r\n\r\n" for kind, data in events)
+
+
+def chat_response(**changes: object) -> dict:  # type: ignore[type-arg]
+    source = {"number": 1, "doc_id": "insee-nace-relabelling", "title": "Relabelling NACE records",
+              "section": "Overview", "page": None, "url": "https://example.org/nace", "doc_type": "usecase",
+              "snippet": "INSEE relabelled its NACE training records with open models."}
+    response = {
+        "answer_id": "a" * 32, "conversation_id": "c" * 32,
+        "answer": "INSEE relabelled NACE training records with open models [1].",
+        "citations": [source], "usecases": [{"id": "insee-nace-relabelling", "title": "Relabelling NACE records",
+                                             "organisation": "INSEE", "stage": "production", "score": 0.05,
+                                             "reason": "matched Overview"}],
+        "grounded": True, "refused": False, "refusal_reason": None, "standalone_question": "q",
+        "redactions": [], "backend": "openai", "model": "scripted", "prompt": {"id": "p", "version": "1"},
+        "sentences": [{"text": "INSEE relabelled NACE training records with open models [1].", "supported": True,
+                       "lexical": 0.9, "embedding": 0.9, "source": 1, "reason": "supported"}],
+        "guard": {"removed_sentences": 0, "fabricated_citations": [], "fallback": None},
+        "timings": {"total_ms": 1200.0}, "usage": {},
+    }
+    response.update(changes)
+    return response
+
+
+def test_guard_and_personal_data_badges(site: Site, page_for) -> None:  # type: ignore[no-untyped-def]
+    """What the page shows for an answer the guard trimmed, and for a refused question
+    (the stream is scripted here: the extractive backend never needs trimming)."""
+    page = page_for()
+    replies: list[str] = []
+    page.route("**/api/v1/chat/stream", lambda route: route.fulfill(
+        status=200, content_type="text/event-stream", body=replies.pop(0)))
+
+    trimmed = chat_response(grounded=False, guard={"removed_sentences": 1, "fabricated_citations": [17],
+                                                   "fallback": None})
+    trimmed["sentences"].append({"text": "The project cost 4.7 million euros [1].", "supported": False,
+                                 "lexical": 0.1, "embedding": 0.2, "source": 1,
+                                 "reason": "numbers not in any source: 4.7"})
+    replies.append(fake_stream(trimmed, trimmed["citations"]))
+    page.goto(site.url + "/")
+    answer = ask(page, "How did INSEE relabel NACE codes?")
+    expect(answer.locator('[data-badge="ungrounded"]')).to_have_text("Checked: some generated text was removed")
+    expect(answer.locator('[data-badge="grounded"]')).to_have_count(0)
+    answer.locator(".guard-details summary").click()
+    expect(answer.locator(".guard-details")).to_contain_text("4.7 million euros")
+    expect(answer.locator(".guard-details")).to_contain_text("[17]")
+    expect(answer.locator(".answer-text")).to_have_text("INSEE relabelled NACE training records with open models [1].")
+    expect(answer.locator("a.cite")).to_have_count(1)
+
+    refused = chat_response(refused=True, refusal_reason="personal_data", citations=[], usecases=[],
+                            redactions=["EMAIL_ADDRESS"], sentences=[],
+                            answer="The question contains personal data, so it was not processed.")
+    replies.append(fake_stream(refused, []))
+    answer = ask(page, "My e-mail is jane.doe@statistics.example.org, what is StatsChat?")
+    expect(answer.locator('[data-badge="refused"]')).to_have_text("Refused: the question contains personal data")
+    expect(answer.locator('[data-badge="redacted"]')).to_contain_text("Email address")
+    expect(answer.locator(".answer-text")).to_have_text("The question contains personal data, so it was not processed.")
+
+
 def test_chat_on_a_phone(site: Site, page_for) -> None:  # type: ignore[no-untyped-def]
     page = page_for(375, 812)
     page.goto(site.url + "/")
@@ -211,6 +282,15 @@ def test_filter_use_cases_by_gsbpm_and_share_the_view(site: Site, page_for) -> N
     expect(page).to_have_title("Use cases · GAIOS")
     total = httpx.get(f"{site.url}/api/v1/usecases").json()["count"]
     expect(page.locator("#results-heading")).to_have_text(f"{total} use cases")
+    assert 20 < total <= 40, "the pagination steps below expect two pages"
+    expect(page.locator("#page-info")).to_have_text("Page 1 of 2")
+    page.click("#next-page")
+    expect(page).to_have_url(f"{site.url}/usecases?page=2")
+    expect(page.locator("#page-info")).to_have_text("Page 2 of 2")
+    expect(page.locator("#results .card")).to_have_count(total - 20)
+    for fmt in ("json", "csv", "jsonld"):
+        link = page.get_by_role("link", name={"json": "JSON", "csv": "CSV", "jsonld": "JSON-LD"}[fmt], exact=True)
+        assert link.get_attribute("href") == f"/api/v1/export?format={fmt}"
     page.select_option("#f-gsbpm-phase", "5")
     expect(page).to_have_url(f"{site.url}/usecases?gsbpm=5")
     page.select_option("#f-gsbpm", "5.2")
@@ -312,10 +392,10 @@ def test_contribute_then_review_and_publish(site: Site, page_for) -> None:  # ty
     errors = page.locator("#usecase-errors")
     expect(errors).to_be_visible()
     expect(errors).to_contain_text("Personal data found")
-    expect(page.locator("#err-description")).to_contain_text("personal data found")
+    expect(page.locator("#err-description")).to_contain_text("Personal data found: Email address")
     expect(page.locator("#f-description")).to_have_attribute("aria-invalid", "true")
     expect(errors).to_be_focused()
-    shoot(page, "contribute.png", full_page=False)
+    shoot(page, "contribute.png", until='[data-path="description"]')
 
     # A missing required field is named next to it too.
     page.select_option("#f-human_oversight", "")
@@ -357,6 +437,44 @@ def test_contribute_then_review_and_publish(site: Site, page_for) -> None:  # ty
     expect(anonymous.locator("h1")).to_have_text("Browser test: coding of occupation write-ins with an open model")
     expect(anonymous.locator("#h-revision-history ~ .table-scroll")).to_contain_text("Published")
 
+    # An edit of the published record is shown as a diff of the fields it changes.
+    url = f"{site.url}/api/v1/usecases/browser-test-occupation-coding"
+    record = httpx.get(url).json()["record"]
+    record["lifecycle_stage"] = "production"
+    edited = httpx.put(url, json=record, headers={"X-API-Key": contributor})
+    assert edited.status_code == 200, edited.text
+    page.goto(site.url + "/review")
+    item = page.locator('.review-item[data-id="browser-test-occupation-coding"]')
+    expect(item).to_contain_text("Edit of a published use case")
+    expect(item.locator("caption").first).to_have_text("1 field changed against the published revision")
+    expect(item.locator('tr.changed[data-field="lifecycle_stage"] td.old')).to_have_text("pilot")
+    expect(item.locator('tr.changed[data-field="lifecycle_stage"] td.new')).to_have_text("production")
+    expect(item.locator("details summary")).to_contain_text("unchanged fields")
+
+
+def test_document_upload(site: Site, page_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = page_for()
+    page.goto(site.url + "/contribute")
+    sign_in(page, site.key("Browser Uploader", Role.contributor), "contributor")
+    leaky = tmp_path / "coding-note.md"
+    leaky.write_text("# Coding note\n\nQuestions go to jane.doe@statistics.example.org please.\n")
+    page.set_input_files("#doc-file", str(leaky))
+    page.click("#doc-submit")
+    expect(page.locator("#document-errors")).to_contain_text("Personal data found")
+    expect(page.locator("#err-doc-file")).to_contain_text("Personal data found")
+
+    clean = tmp_path / "coding-guidance.md"
+    clean.write_text("# Coding guidance\n\nLanguage models propose occupation codes; coders confirm "
+                     "each proposal against the classification's explanatory notes.\n")
+    page.set_input_files("#doc-file", str(clean))
+    page.fill("#doc-title", "Browser test coding guidance")
+    page.select_option("#doc-type", "guideline")
+    page.click("#doc-submit")
+    result = page.locator("#document-result")
+    expect(result).to_contain_text("Browser test coding guidance", timeout=60_000)
+    expect(result).to_contain_text("upload-coding-guidance")
+    expect(page.locator("#err-doc-file")).to_be_empty()
+
 
 def test_review_page_asks_anonymous_visitors_to_sign_in(site: Site, page_for) -> None:  # type: ignore[no-untyped-def]
     page = page_for()
@@ -367,6 +485,20 @@ def test_review_page_asks_anonymous_visitors_to_sign_in(site: Site, page_for) ->
     page.fill("#signin-key", "gaios_wrong")
     page.click("#signin-form button[type=submit]")
     expect(page.locator("#signin-error")).to_have_text("This key is unknown or revoked.")
+
+
+@pytest.mark.parametrize("path, ready", [
+    ("/usecases?gsbpm=5.2", "#results .card"),
+    ("/usecases/insee-nace-relabelling", ".sources-list a"),
+    ("/contribute", "#usecase-submit"),
+    ("/review", "#review-signin"),
+])
+def test_pages_fit_a_phone_screen(site: Site, page_for, path: str, ready: str) -> None:  # type: ignore[no-untyped-def]
+    page = page_for(375, 812)
+    page.goto(site.url + path)
+    expect(page.locator(ready).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, f"{path} scrolls sideways"
+    expect(page.locator(".site-nav a").first).to_be_in_viewport()
 
 
 def test_keyboard_reaches_the_question_box_with_a_visible_focus(site: Site, page_for) -> None:  # type: ignore[no-untyped-def]

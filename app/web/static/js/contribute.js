@@ -389,9 +389,10 @@ function fieldOf(detail) {
   return field;
 }
 
-function reasonOf(detail) {
+function reasonOf(detail, forRecord = true) {
   if (detail.entity) {
-    return `personal data found: ${humanise(String(detail.entity).toLowerCase())} (${detail.masked}). Remove it; a public functional mailbox may go in Contact.`;
+    const found = `Personal data found: ${humanise(String(detail.entity).toLowerCase())} (${detail.masked}). Remove it`;
+    return forRecord ? `${found}; a public functional mailbox may go in Contact.` : `${found}.`;
   }
   let reason = String(detail.reason || "invalid").replace(/^Value error, /, "");
   reason = reason.replace(/^(\w+): /, "");
@@ -407,14 +408,20 @@ function labelOfField(scope, field, target) {
   return text;
 }
 
-/** Put each error next to its field, and a linked list of them in `summaryEl`. */
-function showErrors(scope, summaryEl, title, details, extra = null) {
+/** Put each error next to its field, and a linked list of them in `summaryEl`. A field
+ * the form does not have (e.g. a section of an uploaded document) goes to `fallback`. */
+function showErrors(scope, summaryEl, title, details, extra = null, fallback = null) {
   clearErrors(scope);
   const rows = [];
   for (const detail of details) {
-    const field = fieldOf(detail);
-    const reason = reasonOf(detail);
-    const target = targetFor(scope, field);
+    let field = fieldOf(detail);
+    let reason = reasonOf(detail, scope === form);
+    let target = targetFor(scope, field);
+    if (!target && fallback) {
+      if (field && field !== "(record)" && field !== "(body)") reason = `Section “${field}”: ${reason}`;
+      field = fallback;
+      target = targetFor(scope, fallback);
+    }
     if (target) {
       const err = target.querySelector(":scope > .field-error");
       if (err) err.textContent = err.textContent ? `${err.textContent} ${reason}` : reason;
@@ -509,7 +516,7 @@ async function submitDocument(event) {
   } catch (err) {
     if (err instanceof ApiError && (err.status === 422 || err.status === 409)) {
       const title = err.type === "personal_data" ? "Personal data found: the document was not uploaded" : "The document was not uploaded";
-      showErrors(docForm, summary, title, err.details.length ? err.details : [{ field: "file", reason: err.message }]);
+      showErrors(docForm, summary, title, err.details.length ? err.details : [{ field: "file", reason: err.message }], null, "file");
     } else {
       fill(summary, h("h3", {}, "The document was not uploaded"), h("p", {}, describeError(err)));
       summary.hidden = false;
