@@ -14,7 +14,8 @@ run: setup
 	.venv/bin/gaios serve --host 127.0.0.1 --port 8000
 
 # The whole test suite, slow tests (real models, servers, browser) included.
-test: setup
+test:
+	bash scripts/setup.sh --test
 	bash scripts/test.sh
 
 test-fast: setup

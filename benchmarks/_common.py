@@ -102,3 +102,46 @@ def percentile(values: list[float], q: float) -> float:
 
 def load_questions() -> list[dict[str, Any]]:
     return [json.loads(line) for line in ANSWERABLE.read_text().splitlines() if line.strip()]
+
+
+def cpu_jiffies() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    fields = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    total = sum(fields[:8])
+    idle = fields[3] + fields[4]
+    return (total - idle) / hz, total / hz
+
+
+def machine_busy(seconds: float = 3.0) -> float:
+    """Fraction of the machine's CPU capacity in use over the next `seconds`."""
+    import time
+
+    busy0, total0 = cpu_jiffies()
+    time.sleep(seconds)
+    busy1, total1 = cpu_jiffies()
+    return (busy1 - busy0) / max(total1 - total0, 1e-9)
+
+
+def wait_until_idle(max_wait: float, threshold: float = 0.15, label: str = "") -> dict[str, float]:
+    """Wait (at most max_wait seconds) until other processes use under `threshold` of
+    the CPUs: other engineers' test runs on a 2-core machine distort every figure."""
+    import time
+
+    started = time.perf_counter()
+    busy = machine_busy()
+    while busy > threshold and time.perf_counter() - started < max_wait:
+        print(f"[bench] {label}: machine {busy:.0%} busy with other work; waiting", flush=True)
+        time.sleep(10)
+        busy = machine_busy()
+    return {"busy_before": round(busy, 3), "waited_s": round(time.perf_counter() - started, 1)}
+
+
+def cpu_seconds_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_seconds_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -24,6 +24,20 @@ def make_ingestor(container: Container) -> Ingestor:
                     chunking=ChunkSettings(max_tokens=container.settings.embedding.max_tokens))
 
 
+def index_usecase(container: Container, usecase_id: str) -> None:
+    """Bring one use case's chunks in line with its published revision: indexed when
+    published, removed when withdrawn (called when a reviewer publishes or deletes)."""
+    ingestor = make_ingestor(container)
+    published = container.usecases.published(usecase_id)
+    if not published:
+        ingestor.remove(usecase_id)
+        ingestor.rebuild_keyword_index()
+        return
+    record = published[0]
+    key = f"{USECASE_SCOPE}{record.id}"
+    ingestor.run([(key, lambda: usecase_document(record, source=key))])
+
+
 def default_sources(container: Container) -> tuple[list[Source], list[str]]:
     """The shipped documents folder and every published use case (curated, submitted,
     imported), read from the repository database."""

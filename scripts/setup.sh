@@ -14,3 +14,12 @@ if [ "$(cat .venv/.gaios-installed 2>/dev/null)" != "$stamp" ]; then
   .venv/bin/pip install --disable-pip-version-check -q --no-deps -e .
   echo "$stamp" > .venv/.gaios-installed
 fi
+# `setup.sh --test`: what the browser tests drive (Debian's Chromium; Playwright's own
+# browser download cannot work offline).
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: /usr/bin/chromium is missing; browser tests need: sudo apt-get install chromium" >&2
+  fi
+fi

@@ -281,3 +281,23 @@ def test_confidential_document_is_searchable_by_reviewers_only(
     assert search(api, query, reviewer) == ["upload-retention-note"]
     assert listed(api) == []
     assert listed(api, reviewer) == ["upload-retention-note"]
+
+
+def test_published_submission_is_searchable_and_withdrawn_one_is_not(client: TestClient) -> None:
+    from app.services.auth import Role
+    from tests.conftest import make_key
+    from tests.factories import new_usecase
+
+    contributor, reviewer = make_key(client, Role.contributor), make_key(client, Role.reviewer)
+    record = new_usecase(title="Zanzibar quantum coding assistant for occupation write-ins")
+    assert client.post("/api/v1/usecases", json=record, headers=contributor).status_code == 201
+    client.post(f"/api/v1/usecases/{record['id']}/review", json={"action": "publish"},
+                headers=reviewer)
+
+    def found() -> bool:
+        hits = client.post("/api/v1/search", json={"query": "Zanzibar quantum coding assistant"}).json()
+        return record["id"] in {h["doc_id"] for h in hits["data"]}
+
+    assert found()
+    assert client.delete(f"/api/v1/usecases/{record['id']}", headers=reviewer).status_code == 204
+    assert not found()

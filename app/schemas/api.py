@@ -73,14 +73,19 @@ class SearchRequest(BaseModel):
     filters: Filters = Field(default={}, description=FILTERS_DESCRIPTION)
 
 
-class ChunkPublic(BaseModel):
-    id: str
+class PassageRef(BaseModel):
+    """Where a passage comes from: its document, and the section or page inside it."""
+
     doc_id: str
     title: str
     section: str | None
     page: int | None
     url: str | None
     doc_type: str
+
+
+class ChunkPublic(PassageRef):
+    id: str
     text: str
     score: float = Field(description="Reciprocal-rank-fusion score (the ranking).")
     similarity: float = Field(description="Cosine similarity to the query (the relevance floor).")

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.schemas.api import FILTERS_DESCRIPTION, Filters
+from app.schemas.api import FILTERS_DESCRIPTION, Filters, PassageRef
 
 
 class ChatTurn(BaseModel):
@@ -29,14 +29,8 @@ class ChatRequest(BaseModel):
         return value.strip()
 
 
-class Citation(BaseModel):
+class Citation(PassageRef):
     number: int
-    doc_id: str
-    title: str
-    section: str | None
-    page: int | None
-    url: str | None
-    doc_type: str
     snippet: str
 
 

@@ -242,16 +242,15 @@ class UseCaseRepository:
                 if status == "published" else {}
             return Page(items=items, count=count, facets=facets)
 
-    def published(self) -> list[UseCase]:
-        """Every published record (for exports and for indexing)."""
+    def published(self, usecase_id: str | None = None) -> list[UseCase]:
+        """Every published record (for exports and for indexing), or just this one."""
+        query = select(RevisionRow.data).join(
+            UseCaseRow, (UseCaseRow.id == RevisionRow.usecase_id)
+            & (UseCaseRow.published_revision == RevisionRow.number)).order_by(UseCaseRow.id)
+        if usecase_id is not None:
+            query = query.where(UseCaseRow.id == usecase_id)
         with self.db.session() as session:
-            rows = session.execute(
-                select(RevisionRow.data).join(
-                    UseCaseRow, (UseCaseRow.id == RevisionRow.usecase_id)
-                    & (UseCaseRow.published_revision == RevisionRow.number))
-                .order_by(UseCaseRow.id)
-            ).scalars()
-            return [UseCase.model_validate(d) for d in rows]
+            return [UseCase.model_validate(d) for d in session.execute(query).scalars()]
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from app.api.deps import ContainerDep, PrincipalDep, ReaderDep
 from app.errors import InvalidRecord
 from app.schemas.api import ReviewRequest, RevisionPublic, UseCaseDetail, UseCaseList
 from app.services.usecases import Filters, validate_record
+from ingest.cli import index_usecase
 
 router = APIRouter(prefix="/usecases", tags=["use cases"])
 
@@ -156,15 +157,20 @@ def list_revisions(usecase_id: str, container: ContainerDep, principal: ReaderDe
 @router.post("/{usecase_id}/review", response_model=UseCaseDetail)
 def review_usecase(usecase_id: str, body: ReviewRequest, container: ContainerDep,
                    principal: PrincipalDep) -> dict[str, Any]:
-    """Publish or reject the latest revision (reviewers)."""
-    return container.usecases.review(usecase_id, publish=body.action == "publish",
-                                     comment=body.comment, by=principal)
+    """Publish or reject the latest revision (reviewers). A published record is indexed
+    at once, so search and chat know it."""
+    detail = container.usecases.review(usecase_id, publish=body.action == "publish",
+                                       comment=body.comment, by=principal)
+    if body.action == "publish":
+        index_usecase(container, usecase_id)
+    return detail
 
 
 @router.delete("/{usecase_id}", status_code=204)
 def delete_usecase(usecase_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
     """Withdraw a use case (reviewers, or the submitter of an unpublished one)."""
     container.usecases.delete(usecase_id, by=principal)
+    index_usecase(container, usecase_id)
     return Response(status_code=204)
 
 
