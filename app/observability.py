@@ -175,14 +175,19 @@ def route_template(scope: Scope, *, root_path: str = "") -> str:
     mounted = scope.get("root_path", "")
     if template is None:
         return f"{mounted}/{{path}}" if mounted != root_path else "unmatched"
-    # A route of an included router may know only its own part ("/usecases/{id}"); the
-    # parents' prefixes are the segments of the real path in front of it.
-    own = [s for s in str(template).split("/") if s]
-    real = [s for s in scope["path"].split("/") if s]
-    if len(real) < len(own) or any(
-            a != b and not a.startswith("{") for a, b in zip(own, real[len(real) - len(own):],
-                                                              strict=True)):
-        return str(template)
+    return with_prefixes(str(template), scope["path"])
+
+
+def with_prefixes(template: str, path: str) -> str:
+    """A route of an included router may know only its own part (`/usecases/{id}`); the
+    parents' prefixes are the segments of the real path in front of that part."""
+    own = [s for s in template.split("/") if s]
+    real = [s for s in path.split("/") if s]
+    if ":path}" in template or len(real) < len(own):
+        return template
+    tail = real[len(real) - len(own):]
+    if any(a != b and not a.startswith("{") for a, b in zip(own, tail, strict=True)):
+        return template
     return "/" + "/".join(real[:len(real) - len(own)] + own)
 
 

@@ -7,9 +7,11 @@ tests/test_ingest.py and tests/test_backup.py."""
 
 import hashlib
 import io
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import numpy as np
 from fastapi.testclient import TestClient
 
@@ -18,6 +20,7 @@ from app.core.config import Settings
 from app.core.container import Container
 from app.main import create_app
 from app.services.auth import ANONYMOUS, Principal, Role
+from app.services.backup import rebase_paths
 from tests.conftest import ADMIN_KEY
 
 PUBLIC_DOC = """# Tourism nowcasting with web data
@@ -77,7 +80,9 @@ def ops_settings(data_dir: Path, **changes: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def upload(client: TestClient, headers: dict[str, str], name: str, text: str, **form: str):  # type: ignore[no-untyped-def]
+def upload(client: TestClient, headers: dict[str, str], name: str, text: str,
+           **form: str) -> httpx.Response:
+    """POST a Markdown document to /api/v1/documents."""
     files = {"file": (name, io.BytesIO(text.encode()), "text/markdown")}
     return client.post("/api/v1/documents", headers=headers, files=files, data=form)
 
@@ -126,3 +131,21 @@ def open_deployment(data_dir: Path, **changes: object) -> Deployment:
     deployment.add_keys()
     deployment.add_documents()
     return deployment
+
+
+def close(deployment: Deployment) -> None:
+    deployment.client.__exit__(None, None, None)
+    deployment.container.db.engine.dispose()
+
+
+def clone_deployment(template: Deployment, data_dir: Path, **changes: object) -> Deployment:
+    """A deployment of its own on a copy of a closed template's data folder: the same
+    keys and documents, at the cost of a copy instead of a set-up."""
+    shutil.copytree(template.settings.data_dir, data_dir)
+    settings = template.settings.model_copy(update={"data_dir": data_dir, **changes})
+    container = hash_container(settings)
+    rebase_paths(container.db, template.settings.data_dir, data_dir)
+    client = TestClient(create_app(settings, container=container))
+    client.__enter__()
+    return Deployment(client=client, settings=settings, headers=template.headers,
+                      principals=template.principals, owner=template.owner)

@@ -7,6 +7,7 @@ and leaves the data folder untouched; a data folder in use is replaced only with
 import gzip
 import hashlib
 import io
+import json
 import shutil
 import tarfile
 from collections.abc import Iterator
@@ -155,7 +156,7 @@ def assert_refused_and_untouched(data_dir: Path, archive: Path, message: str) ->
 def test_archive_manifest_lists_counts_and_checksums(archive: Path) -> None:
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
-        manifest = __import__("json").load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
     assert {"manifest.json", "database/gaios.db"} <= names
     assert manifest["format"] == 1 and manifest["database"] == "sqlite"
     assert manifest["counts"]["published"] >= 30 and manifest["counts"]["api_keys"] == 1
@@ -178,14 +179,18 @@ def test_archive_with_flipped_bytes_is_refused(data_dir: Path, archive: Path,
     assert_refused_and_untouched(data_dir, broken, "is not a readable GAIOS backup")
 
 
+def read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None:
+    handle = tar.extractfile(member) if member.isfile() else None
+    return handle.read() if handle is not None else None
+
+
 def rewrite(archive: Path, target: Path, change: dict[str, bytes | None]) -> Path:
     """A well-formed archive with members replaced (bytes) or dropped (None)."""
     with tarfile.open(archive) as source, tarfile.open(target, "w:gz") as out:
         for member in source.getmembers():
             if member.name in change and change[member.name] is None:
                 continue
-            data = source.extractfile(member).read() if member.isfile() else None  # type: ignore[union-attr]
-            data = change.get(member.name, data)
+            data = change.get(member.name, read_member(source, member))
             if data is not None:
                 member.size = len(data)
             out.addfile(member, io.BytesIO(data) if data is not None else None)

@@ -37,26 +37,41 @@ from app.services.auth import Role
 from tests.conftest import ADMIN_KEY
 from tests.factories import new_usecase
 from tests.fakes import ScriptedLLM
-from tests.ops_helpers import Deployment, hash_container, open_deployment, ops_settings, upload
+from tests.ops_helpers import (
+    Deployment,
+    clone_deployment,
+    close,
+    hash_container,
+    open_deployment,
+    ops_settings,
+    upload,
+)
 
 QUESTION = "How are tourism nights nowcast from web data?"
 EMAIL = "jane.doe@stat.example.org"
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    opened = open_deployment(tmp_path / "var")
-    yield opened
-    opened.client.__exit__(None, None, None)
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    made = open_deployment(tmp_path_factory.mktemp("template") / "var")
+    close(made)
+    return made
 
 
 @pytest.fixture
-def limited(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(template: Deployment, tmp_path: Path) -> Iterator[Deployment]:
+    copy = clone_deployment(template, tmp_path / "var")
+    yield copy
+    close(copy)
+
+
+@pytest.fixture
+def limited(template: Deployment, tmp_path: Path) -> Iterator[Deployment]:
     """Two chats and one upload a minute."""
-    opened = open_deployment(tmp_path / "var", rate_limit_chat_per_minute=2,
-                             rate_limit_upload_per_minute=1)
-    yield opened
-    opened.client.__exit__(None, None, None)
+    copy = clone_deployment(template, tmp_path / "var", rate_limit_chat_per_minute=2,
+                            rate_limit_upload_per_minute=1)
+    yield copy
+    close(copy)
 
 
 def ask(client: TestClient, headers: dict[str, str] | None = None, path: str = "/api/v1/chat",
@@ -154,7 +169,8 @@ def test_sliding_window_forgets_idle_callers() -> None:
 def test_caller_identity_hashes_the_key() -> None:
     keyed = {"type": "http", "headers": [(b"x-api-key", b"gaios_secret")], "client": ("1.2.3.4", 1)}
     anonymous = {"type": "http", "headers": [], "client": ("1.2.3.4", 1)}
-    assert caller_identity(keyed).startswith("key:") and "gaios_secret" not in caller_identity(keyed)
+    identity = caller_identity(keyed)
+    assert identity.startswith("key:") and "gaios_secret" not in identity
     assert caller_identity(anonymous) == "addr:1.2.3.4"
 
 
@@ -261,14 +277,14 @@ def test_requests_are_counted_and_timed_per_route_template(deployment: Deploymen
 
 
 def test_chat_timings_refusals_and_ingestion_are_counted(tmp_path: Path) -> None:
-    d = open_deployment(tmp_path / "var", pii_action="refuse")
+    d = open_deployment(tmp_path / "var", pii_action="refuse")  # its uploads are counted
     try:
         assert ask(d.client).json()["refused"] is False
         ask(d.client, path="/api/v1/chat/stream")
         ask(d.client, question=f"Write to {EMAIL} about tourism nights")
         text = d.client.get("/metrics").text
     finally:
-        d.client.__exit__(None, None, None)
+        close(d)
     assert metric(text, "gaios_chat_retrieval_seconds_count") == 2
     assert metric(text, "gaios_chat_generation_seconds_count") == 2
     assert metric(text, "gaios_chat_duration_seconds_count") == 3
@@ -373,9 +389,9 @@ def test_request_id_is_generated_when_missing_or_unsafe(deployment: Deployment) 
 
 @pytest.mark.parametrize("log_questions", [False, True])
 def test_personal_data_in_a_question_never_reaches_the_log(
-    tmp_path: Path, json_logs: io.StringIO, log_questions: bool
+    template: Deployment, tmp_path: Path, json_logs: io.StringIO, log_questions: bool
 ) -> None:
-    d = open_deployment(tmp_path / "var", log_questions=log_questions)
+    d = clone_deployment(template, tmp_path / "var", log_questions=log_questions)
     try:
         question = f"Can {EMAIL} see how tourism nights are nowcast from web data?"
         answered = d.client.post("/api/v1/chat", json={"question": question},
@@ -383,7 +399,7 @@ def test_personal_data_in_a_question_never_reaches_the_log(
         assert answered.status_code == 200
         d.client.get("/api/v1/usecases", params={"q": EMAIL})
     finally:
-        d.client.__exit__(None, None, None)
+        close(d)
     # Every line is one JSON object. The test client's own log of the URLs it requests
     # (logger httpx) is the client's, not the server's: left out.
     lines = [e for e in log_lines(json_logs) if not str(e["logger"]).startswith("httpx")]
@@ -420,8 +436,9 @@ def test_serve_hands_uvicorn_json_logging(monkeypatch: pytest.MonkeyPatch) -> No
     assert options["forwarded_allow_ips"] == "10.0.0.0/8" and options["proxy_headers"] is True
     config = options["log_config"]
     assert config == log_config("INFO", "json")  # type: ignore[comparison-overlap]
-    assert config["formatters"]["gaios"]["()"] == "app.observability.JsonFormatter"  # type: ignore[index]
-    assert config["root"]["handlers"] == ["stderr"]  # type: ignore[index]
+    assert isinstance(config, dict)
+    assert config["formatters"]["gaios"]["()"] == "app.observability.JsonFormatter"
+    assert config["root"]["handlers"] == ["stderr"]
 
 
 def free_port() -> int:

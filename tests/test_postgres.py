@@ -143,8 +143,9 @@ def test_the_api_tests_are_found() -> None:
 @pytest.mark.parametrize("name", API_TESTS)
 def test_usecase_api_on_postgresql(name: str, client: TestClient) -> None:
     function = getattr(test_usecases_api, name)
-    available = {"client": lambda: client, "contributor": lambda: make_key(client, Role.contributor),
-                 "reviewer": lambda: make_key(client, Role.reviewer)}
+    available: dict[str, Callable[[], object]] = {
+        "client": lambda: client, "contributor": lambda: make_key(client, Role.contributor),
+        "reviewer": lambda: make_key(client, Role.reviewer)}
     function(**{p: available[p]() for p in inspect.signature(function).parameters})
 
 

@@ -32,16 +32,32 @@ from app.services.roles import (
     markdown_table,
 )
 from tests.factories import new_usecase
-from tests.ops_helpers import CONFIDENTIAL_MARKER, Deployment, open_deployment, upload
+from tests.ops_helpers import (
+    CONFIDENTIAL_MARKER,
+    Deployment,
+    clone_deployment,
+    close,
+    open_deployment,
+    upload,
+)
 
 REFUSED = (401, 403, 404)
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """Set up once: keys of every role, a public and a confidential document."""
+    made = open_deployment(tmp_path_factory.mktemp("template") / "var")
+    close(made)
+    return made
+
+
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    opened = open_deployment(tmp_path / "var")
-    yield opened
-    opened.client.__exit__(None, None, None)
+def deployment(template: Deployment, tmp_path: Path) -> Iterator[Deployment]:
+    """Each test its own copy of the template."""
+    copy = clone_deployment(template, tmp_path / "var")
+    yield copy
+    close(copy)
 
 
 # -- probes: try an action as a role; True if allowed, False if refused ----------------
@@ -223,18 +239,18 @@ def test_every_action_has_a_probe() -> None:
 
 
 @pytest.mark.parametrize(("action", "role"), CELLS)
-def test_permission_cell(action: Action, role: Role, deployment: Deployment, tmp_path: Path
-                         ) -> None:
+def test_permission_cell(action: Action, role: Role, deployment: Deployment,
+                         template: Deployment, tmp_path: Path) -> None:
     grant = PERMISSIONS[action][role]
     assert PROBES[action](deployment, role) == (grant in (Grant.yes, Grant.setting))
     if action in OWN_PROBES and grant != Grant.no:
         assert OWN_PROBES[action](deployment, role) == (grant in (Grant.yes, Grant.own))
     if grant == Grant.setting:  # ... and refused once anonymous reading is switched off
-        closed = open_deployment(tmp_path / "closed", anonymous_read=False)
+        closed = clone_deployment(template, tmp_path / "closed", anonymous_read=False)
         try:
             assert PROBES[action](closed, role) is False
         finally:
-            closed.client.__exit__(None, None, None)
+            close(closed)
 
 
 # -- the rules the table's cells summarise ---------------------------------------------
@@ -259,17 +275,18 @@ def test_revoked_key_is_refused_from_the_next_request(deployment: Deployment) ->
     assert response.json()["error"]["type"] == "unauthorized"
 
 
-def test_anonymous_needs_a_key_for_everything_when_reading_is_closed(tmp_path: Path) -> None:
-    closed = open_deployment(tmp_path / "var", anonymous_read=False)
+def test_anonymous_needs_a_key_for_everything_when_reading_is_closed(
+    template: Deployment, tmp_path: Path
+) -> None:
+    closed = clone_deployment(template, tmp_path / "var", anonymous_read=False)
     try:
-        for method, path in (("GET", "/api/v1/usecases"), ("GET", "/api/v1/export"),
-                             ("GET", "/api/v1/documents"), ("GET", "/api/v1/usecases/ons-statschat"),
-                             ("GET", "/api/v1/usecases/ons-statschat/revisions")):
-            assert closed.client.request(method, path).status_code == 401, path
+        for path in ("/api/v1/usecases", "/api/v1/export", "/api/v1/documents",
+                     "/api/v1/usecases/ons-statschat", "/api/v1/usecases/ons-statschat/revisions"):
+            assert closed.client.get(path).status_code == 401, path
         assert closed.client.get("/api/v1/usecases",
                                  headers=closed.headers[Role.reader]).status_code == 200
     finally:
-        closed.client.__exit__(None, None, None)
+        close(closed)
 
 
 # -- docs/roles.md ---------------------------------------------------------------------

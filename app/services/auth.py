@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.db.models import ApiKeyRow, utcnow
 from app.db.session import Database
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.errors import NotFound, Unauthorized
 
 KEY_PREFIX = "gaios_"
 
@@ -37,13 +37,8 @@ class Principal:
     role: Role
 
     def at_least(self, role: Role) -> bool:
+        """Rank order; what each role may do is decided by `app.services.roles`."""
         return RANK[self.role] >= RANK[role]
-
-    def require(self, role: Role, action: str) -> None:
-        if self.role == Role.anonymous and role != Role.anonymous:
-            raise Unauthorized(f"{action} needs an API key (X-API-Key header or Bearer token)")
-        if not self.at_least(role):
-            raise Forbidden(f"{action} needs the {role} role; this key has the {self.role} role")
 
 
 ANONYMOUS = Principal(key_id=None, name="anonymous", role=Role.anonymous)

@@ -116,14 +116,15 @@ class ChatService:
     def events(self, request: ChatRequest, principal: Principal) -> Iterator[Event]:
         started = time.perf_counter()
         conversation_id = request.conversation_id or uuid.uuid4().hex
-        findings = pii.scan_text(request.question) + [
-            f for turn in request.history for f in pii.scan_text(turn.content)]
-        redactions = sorted({f.entity for f in findings})
-        if findings and self.settings.pii_action == "refuse":
+        texts = [request.question, *(turn.content for turn in request.history)]
+        findings = [pii.scan_text(text) for text in texts]
+        redactions = sorted({f.entity for found in findings for f in found})
+        if redactions and self.settings.pii_action == "refuse":
             yield from self._refuse_personal_data(conversation_id, redactions, started)
             return
-        question = pii.redact(request.question)
-        history = [ChatTurn(role=t.role, content=pii.redact(t.content)) for t in request.history] \
+        question = pii.redact(request.question, findings[0])
+        history = [ChatTurn(role=turn.role, content=pii.redact(turn.content, found))
+                   for turn, found in zip(request.history, findings[1:], strict=True)] \
             or self._stored_history(conversation_id)
         standalone = self._standalone(question, history)
         if self.settings.log_questions:
