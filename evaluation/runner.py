@@ -53,7 +53,10 @@ class Evaluation:
         self.target, self.limit, self.progress = target, limit, progress
         self.answerable = load_jsonl(DATASETS / "answerable.jsonl", Answerable)[:limit]
         self.unanswerable = load_jsonl(DATASETS / "unanswerable.jsonl", Unanswerable)[:limit]
-        self.probes = load_jsonl(DATASETS / "confidentiality.jsonl", Probe)
+        # A limited run keeps the first N probes of each kind.
+        probes = load_jsonl(DATASETS / "confidentiality.jsonl", Probe)
+        self.probes = [p for kind in dict.fromkeys(p.kind for p in probes)
+                       for p in [q for q in probes if q.kind == kind][:limit]]
         self.submissions = load_jsonl(DATASETS / "submissions.jsonl", Submission)
         self._answers: dict[str, dict[str, Any]] = {}
 

@@ -144,8 +144,7 @@ def restore_backup(settings: Settings, archive: Path, *, force: bool = False,
     authorize(by, Action.backup)
     if not archive.is_file():
         raise NotFound(f"no backup archive at {archive}")
-    settings.data_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.data_dir.parent, prefix=".gaios-restore-") as tmp:
+    with tempfile.TemporaryDirectory(dir=staging_parent(settings), prefix=".gaios-restore-") as tmp:
         staging = Path(tmp)
         manifest = verify_archive(archive, staging)
         check_compatible(manifest, settings)
@@ -157,6 +156,13 @@ def restore_backup(settings: Settings, archive: Path, *, force: bool = False,
         _apply(settings, staging, manifest)
     _check_counts(settings, manifest)
     return manifest
+
+
+def staging_parent(settings: Settings) -> Path | None:
+    """Beside the data folder, so that putting things in place is a rename; the system's
+    temporary folder where that is not writable (the image's `/data` sits in `/`)."""
+    parent = settings.data_dir.parent
+    return parent if parent.is_dir() and os.access(parent, os.W_OK) else None
 
 
 def verify_archive(archive: Path, staging: Path) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def _recognizers() -> list[EntityRecognizer]:
             Pattern("es_dni", r"\b[XYZ]?\d{7,8}[A-HJ-NP-TV-Z]\b", 0.5),
             Pattern("labelled_id", r"(?i)\b(?:bsn|ssn|nino|national id|personnummer|"
                     r"passport(?: no\.?| number)?)(?:\s+(?:is|was|number|no\.?))?[:\s#]*"
-                    r"[A-Z0-9][A-Z0-9 -]{5,14}[A-Z0-9]\b", 0.8),
+                    r"(?=[A-Z0-9 -]{0,15}\d)[A-Z0-9][A-Z0-9 -]{5,14}[A-Z0-9]\b", 0.8),
             # UK NINO shape, including the prefixes Presidio skips as never issued (QQ...):
             # a test or example number is still a number a user should not paste.
             Pattern("nino_shape", r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", 0.5),
@@ -111,7 +111,7 @@ def _recognizers() -> list[EntityRecognizer]:
 # "Firstname Lastname": the first-name list of gender-guesser (about 40,000 given names,
 # offline) stands in for a named-entity model, which would be a download. Given names
 # that are also common English words are left out to keep false alarms down.
-NAME_PAIR = re.compile(r"\b([A-Z][a-zà-ÿ'-]+)\s+((?:[A-Z]['’]?)?[A-Z][a-zà-ÿ'-]+)\b"
+NAME_PAIR = re.compile(r"\b([A-Z][a-zà-ÿ-]+)\s+((?:[A-Z]['’]?)?[A-Z][a-zà-ÿ'-]+)\b"
                        r"(?!\s+(?:Committee|Foundation|Institute|Prize|Award|Cent(?:er|re)|"
                        r"University|School|College|Hospital|Street|Road|Avenue)\b)")
 NOT_GIVEN_NAMES = frozenset(
@@ -130,10 +130,28 @@ def _given_names() -> frozenset[str]:
                      and detector.get_gender(n) in ("male", "female"))
 
 
+# A name pair counts only where text speaks of a person: after a cue ("by", "contact",
+# "my name is", ...) or before contact details. "Deep Learning" and "Marine Debris" start
+# with words that are also given names, and titles are full of such pairs.
+PERSON_CUE = re.compile(r"(?i)\b(?:by|contact|call|ask|dear|name is|i am|i'm|this is|"
+                        r"respondent|coder|analyst|author|mr|ms|mrs|dr)\W{0,3}$")
+LIST_JOIN = re.compile(r"(?i)\b(?:and|or)\s*$|,\s*$")
+CONTACT_AFTER = re.compile(r"^\s*[,(]?\s*(?:\S+@|\+?\d|tel|phone|e-?mail|\d+\s+\w+\s+(?:road|street))",
+                           re.IGNORECASE)
+
+
 def _name_pairs(text: str, field: str) -> list[Finding]:
     given = _given_names()
-    return [Finding(field, "PERSON", m.start(), m.end(), m.group(0)) for m in NAME_PAIR.finditer(text)
-            if m.group(1).lower() in given and m.group(2).lower() not in COMMON_WORDS]
+    found: list[Finding] = []
+    for m in NAME_PAIR.finditer(text):
+        if m.group(1).lower() not in given or m.group(2).lower() in COMMON_WORDS:
+            continue
+        before = text[max(0, m.start() - 30):m.start()]
+        # "and"/"or" continue a list of people only after a name already found.
+        chained = bool(found) and bool(LIST_JOIN.search(before)) and m.start() - found[-1].end < 8
+        if PERSON_CUE.search(before) or chained or CONTACT_AFTER.match(text[m.end():m.end() + 40]):
+            found.append(Finding(field, "PERSON", m.start(), m.end(), m.group(0)))
+    return found
 
 
 COMMON_WORDS = frozenset(
