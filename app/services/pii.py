@@ -95,7 +95,26 @@ def _recognizers() -> list[EntityRecognizer]:
             ),
         ],
     )
+    contact = PatternRecognizer(
+        supported_entity="PHONE_NUMBER",
+        global_regex_flags=re.DOTALL | re.MULTILINE,
+        patterns=[
+            # Numbers Presidio's phone library rejects as never issued (555, drama ranges)
+            # are still numbers a user should not paste: caught when labelled as phones.
+            Pattern("labelled_phone", r"(?i)(?:\btel\b\.?|\btél\b\.?|phone|mobile|cell|"
+                    r"call me(?: back)? on)\s*[:.]?\s*\+?\d[\d\s().-]{5,}\d", 0.7),
+            Pattern("international", r"(?<![\w+])\+\d{1,3}[\s.-]\d[\d\s.-]{5,}\d\b", 0.6),
+        ],
+    )
+    address = PatternRecognizer(
+        supported_entity="ADDRESS",
+        global_regex_flags=re.DOTALL | re.MULTILINE,
+        patterns=[Pattern("street", r"\b\d{1,5}\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s+(?:Road|Street|"
+                          r"St\.|Avenue|Ave\.|Lane|Drive|Way|Place|Rue|Straße|Strasse|Calle)\b", 0.7)],
+    )
     return [
+        contact,
+        address,
         EmailRecognizer(),
         PhoneRecognizer(supported_regions=("GB", "US", "FR", "DE", "IT", "ES", "NL", "CA", "AU")),
         IbanRecognizer(),
@@ -115,7 +134,7 @@ NAME_PAIR = re.compile(r"\b([A-Z][a-zà-ÿ-]+)\s+((?:[A-Z]['’]?)?[A-Z][a-zà-�
                        r"(?!\s+(?:Committee|Foundation|Institute|Prize|Award|Cent(?:er|re)|"
                        r"University|School|College|Hospital|Street|Road|Avenue)\b)")
 NOT_GIVEN_NAMES = frozenset(
-    "may june april august will mark bill grant rose hope page chase dean gene joy faith grace "
+    "may june april august will mark bill grant rose hope page chase dean gene joy faith "
     "art case carol lane long major miles price ray rich sky summer victor young "
     "china india austin paris florence georgia sydney the an and bharat abu one key ami".split())
 
@@ -134,13 +153,17 @@ def _given_names() -> frozenset[str]:
 # "my name is", ...) or before contact details. "Deep Learning" and "Marine Debris" start
 # with words that are also given names, and titles are full of such pairs.
 PERSON_CUE = re.compile(r"(?i)\b(?:by|contact|call|ask|dear|name is|i am|i'm|this is|"
-                        r"respondent|coder|analyst|author|mr|ms|mrs|dr)\W{0,3}$")
+                        r"respondent|coder|analyst|author|interviewer|colleague|mr|ms|mrs|dr|"
+                        r"je m'appelle|je suis|me llamo|soy|ich bin|ich heiße|mein name ist|"
+                        r"mi chiamo)\W{0,3}$")
+NEAR = 4  # characters between a name and other personal data that make it "next to" it
 LIST_JOIN = re.compile(r"(?i)\b(?:and|or)\s*$|,\s*$")
-CONTACT_AFTER = re.compile(r"^\s*[,(]?\s*(?:\S+@|\+?\d|tel|phone|e-?mail|\d+\s+\w+\s+(?:road|street))",
+CONTACT_AFTER = re.compile(r"^\s*[,(]?\s*(?:\S+@|\+?\d|tel|tél|phone|mobile|cell|e-?mail|"
+                           r"\d+\s+\w+\s+(?:road|street))",
                            re.IGNORECASE)
 
 
-def _name_pairs(text: str, field: str) -> list[Finding]:
+def _name_pairs(text: str, field: str, others: list[Finding]) -> list[Finding]:
     given = _given_names()
     found: list[Finding] = []
     for m in NAME_PAIR.finditer(text):
@@ -149,7 +172,9 @@ def _name_pairs(text: str, field: str) -> list[Finding]:
         before = text[max(0, m.start() - 30):m.start()]
         # "and"/"or" continue a list of people only after a name already found.
         chained = bool(found) and bool(LIST_JOIN.search(before)) and m.start() - found[-1].end < 8
-        if PERSON_CUE.search(before) or chained or CONTACT_AFTER.match(text[m.end():m.end() + 40]):
+        near = any(o.start - NEAR <= m.end() and m.start() <= o.end + NEAR for o in others)
+        if (PERSON_CUE.search(before) or chained or near
+                or CONTACT_AFTER.match(text[m.end():m.end() + 40])):
             found.append(Finding(field, "PERSON", m.start(), m.end(), m.group(0)))
     return found
 
@@ -162,7 +187,7 @@ COMMON_WORDS = frozenset(
 
 def scan_text(text: str, *, field: str = "text") -> list[Finding]:
     """Every personal-data span found in one text, longest first where they overlap."""
-    spans: list[Finding] = _name_pairs(text, field)
+    spans: list[Finding] = []
     for recognizer in _recognizers():
         for result in recognizer.analyze(text, recognizer.supported_entities, None) or []:
             if result.score >= MIN_SCORE:
@@ -170,7 +195,7 @@ def scan_text(text: str, *, field: str = "text") -> list[Finding]:
                     Finding(field, result.entity_type, result.start, result.end,
                             text[result.start : result.end])
                 )
-    return _drop_overlaps(spans)
+    return _drop_overlaps(spans + _name_pairs(text, field, spans))
 
 
 def _drop_overlaps(spans: list[Finding]) -> list[Finding]:
