@@ -23,11 +23,22 @@ from app.components.keyword import KeywordIndex
 from app.components.vectorstore import VectorStore
 from app.db.models import IndexEntryRow, utcnow
 from app.db.session import Database
-from ingest.chunking import ChunkSettings, chunk_document
+from ingest.chunking import Chunk, ChunkSettings, chunk_document
 from ingest.loaders import LOADERS, LoadedDocument, UnreadableFile, load_file
 
 # A source yields a document or raises UnreadableFile; `key` names it in reports.
 Source = tuple[str, Callable[[], LoadedDocument]]
+# Chunks embedded per call: large enough to keep both cores busy, small enough that a
+# killed run loses little and memory stays flat.
+EMBED_BATCH_CHUNKS = 512
+
+
+@dataclass
+class _Pending:
+    doc: LoadedDocument
+    digest: str
+    is_new: bool
+    chunks: list[Chunk]
 
 
 @dataclass
@@ -77,11 +88,19 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         seen: dict[str, str] = {}
+        batch: list[_Pending] = []
         for key, load in progress(sources):
             try:
-                self._ingest_one(load(), seen, report)
+                pending = self._changed(load(), seen, report)
             except UnreadableFile as exc:
                 report.failed.append({"source": key, "reason": exc.reason})
+                continue
+            if pending is not None:
+                batch.append(pending)
+            if sum(len(p.chunks) for p in batch) >= EMBED_BATCH_CHUNKS:
+                self._write(batch, report)
+                batch = []
+        self._write(batch, report)
         self._remove_vanished(scopes, seen, report)
         if (report.added or report.updated or report.removed or self.keyword.stale
                 or len(self.keyword) != self.store.count()):
@@ -90,7 +109,9 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_one(self, doc: LoadedDocument, seen: dict[str, str], report: IngestReport) -> None:
+    def _changed(self, doc: LoadedDocument, seen: dict[str, str], report: IngestReport
+                 ) -> "_Pending | None":
+        """The document chunked, if it is new or changed; None (and counted) if not."""
         if doc.doc_id in seen:
             raise UnreadableFile(doc.source, f"document id {doc.doc_id!r} is already used by "
                                  f"{seen[doc.doc_id]}")
@@ -102,27 +123,42 @@ class Ingestor:
                 entry.content_hash, entry.parser, entry.chunking, entry.embedding_model
             ) == (digest, doc.parser, self.chunking.key(), self.embedder.name):
                 report.unchanged.append(doc.doc_id)
-                return
-            is_new = entry is None
-            entry = entry or IndexEntryRow(doc_id=doc.doc_id)
+                return None
+        chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
+        return _Pending(doc, digest, entry is None, chunks)
+
+    def _write(self, batch: list["_Pending"], report: IngestReport) -> None:
+        """Embed the chunks of several documents in one call (small per-document batches
+        leave the CPU half idle), then replace each document: pending, old chunks deleted,
+        new chunks written, complete."""
+        if not batch:
+            return
+        vectors = self.embedder.embed([c.embed_text for p in batch for c in p.chunks])
+        offset = 0
+        for pending in batch:
+            doc, chunks = pending.doc, pending.chunks
+            self._mark_pending(doc, pending.digest)
+            self.keyword.mark_stale()
+            self.store.delete_document(doc.doc_id)
+            if chunks:
+                self.store.upsert([c.id for c in chunks], vectors[offset:offset + len(chunks)],
+                                  [c.text for c in chunks], [c.metadata for c in chunks])
+            offset += len(chunks)
+            with self.db.session() as session:
+                row = session.get(IndexEntryRow, doc.doc_id)
+                assert row is not None
+                row.status, row.chunks, row.updated_at = "complete", len(chunks), utcnow()
+            (report.added if pending.is_new else report.updated).append(doc.doc_id)
+
+    def _mark_pending(self, doc: LoadedDocument, digest: str) -> None:
+        with self.db.session() as session:
+            entry = session.get(IndexEntryRow, doc.doc_id) or IndexEntryRow(doc_id=doc.doc_id)
             entry.source, entry.title, entry.doc_type = doc.source, doc.title[:300], doc.doc_type
             entry.content_hash, entry.parser = digest, doc.parser
             entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.name
             entry.status, entry.confidential, entry.chunks = "pending", doc.confidential, 0
             entry.updated_at = utcnow()
             session.merge(entry)
-        chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
-        vectors = self.embedder.embed([c.embed_text for c in chunks])
-        self.keyword.mark_stale()
-        self.store.delete_document(doc.doc_id)
-        if chunks:
-            self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks],
-                              [c.metadata for c in chunks])
-        with self.db.session() as session:
-            row = session.get(IndexEntryRow, doc.doc_id)
-            assert row is not None
-            row.status, row.chunks, row.updated_at = "complete", len(chunks), utcnow()
-        (report.added if is_new else report.updated).append(doc.doc_id)
 
     def _remove_vanished(self, scopes: Iterable[str], seen: dict[str, str],
                          report: IngestReport) -> None:
