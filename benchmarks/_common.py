@@ -47,14 +47,15 @@ def machine() -> dict[str, Any]:
                 mem_kib = int(line.split()[1])
     except OSError:
         pass
+    from importlib.metadata import PackageNotFoundError, version
+
     versions: dict[str, str] = {}
-    for name in ("torch", "sentence_transformers", "transformers", "chromadb", "onnxruntime",
-                 "langchain_text_splitters", "langchain_huggingface", "langchain_chroma",
-                 "llama_cpp", "bm25s", "fastapi", "uvicorn"):
+    for name in ("torch", "sentence-transformers", "transformers", "chromadb", "onnxruntime",
+                 "onnx", "langchain-text-splitters", "langchain-huggingface", "langchain-chroma",
+                 "llama-cpp-python", "bm25s", "fastapi", "uvicorn"):
         try:
-            module = __import__(name)
-            versions[name] = str(getattr(module, "__version__", "?"))
-        except Exception:  # noqa: BLE001 - a missing optional package is just absent
+            versions[name] = version(name)
+        except PackageNotFoundError:
             continue
     return {"nproc": os.cpu_count(), "cpu": cpu, "cpu_flags": flags,
             "ram_gib": round(mem_kib / 1024 / 1024, 1), "python": platform.python_version(),
