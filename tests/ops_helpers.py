@@ -8,10 +8,12 @@ tests/test_ingest.py and tests/test_backup.py."""
 import hashlib
 import io
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 import numpy as np
 from fastapi.testclient import TestClient
 
@@ -149,3 +151,19 @@ def clone_deployment(template: Deployment, data_dir: Path, **changes: object) ->
     client.__enter__()
     return Deployment(client=client, settings=settings, headers=template.headers,
                       principals=template.principals, owner=template.owner)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """Set up once per module: keys of every role, a public and a confidential document."""
+    made = open_deployment(tmp_path_factory.mktemp("template") / "var")
+    close(made)
+    return made
+
+
+@pytest.fixture
+def deployment(template: Deployment, tmp_path: Path) -> Iterator[Deployment]:
+    """Each test its own copy of the template."""
+    copy = clone_deployment(template, tmp_path / "var")
+    yield copy
+    close(copy)

@@ -37,7 +37,9 @@ from app.services.auth import Role
 from tests.conftest import ADMIN_KEY
 from tests.factories import new_usecase
 from tests.fakes import ScriptedLLM
-from tests.ops_helpers import (
+from tests.ops_helpers import (  # noqa: F401 (fixtures)
+    deployment,
+    template,
     Deployment,
     clone_deployment,
     close,
@@ -49,20 +51,6 @@ from tests.ops_helpers import (
 
 QUESTION = "How are tourism nights nowcast from web data?"
 EMAIL = "jane.doe@stat.example.org"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    made = open_deployment(tmp_path_factory.mktemp("template") / "var")
-    close(made)
-    return made
-
-
-@pytest.fixture
-def deployment(template: Deployment, tmp_path: Path) -> Iterator[Deployment]:
-    copy = clone_deployment(template, tmp_path / "var")
-    yield copy
-    close(copy)
 
 
 @pytest.fixture

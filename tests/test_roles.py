@@ -32,7 +32,9 @@ from app.services.roles import (
     markdown_table,
 )
 from tests.factories import new_usecase
-from tests.ops_helpers import (
+from tests.ops_helpers import (  # noqa: F401 (fixtures)
+    deployment,
+    template,
     CONFIDENTIAL_MARKER,
     Deployment,
     clone_deployment,
@@ -42,22 +44,6 @@ from tests.ops_helpers import (
 )
 
 REFUSED = (401, 403, 404)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    """Set up once: keys of every role, a public and a confidential document."""
-    made = open_deployment(tmp_path_factory.mktemp("template") / "var")
-    close(made)
-    return made
-
-
-@pytest.fixture
-def deployment(template: Deployment, tmp_path: Path) -> Iterator[Deployment]:
-    """Each test its own copy of the template."""
-    copy = clone_deployment(template, tmp_path / "var")
-    yield copy
-    close(copy)
 
 
 # -- probes: try an action as a role; True if allowed, False if refused ----------------
