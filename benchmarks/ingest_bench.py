@@ -138,7 +138,7 @@ class Probe:
 
         embedder, store = ingestor.embedder, ingestor.store
         embedder.embed = timed("embed", embedder.embed, lambda texts: self.embedded.extend(texts))
-        store.delete_document = timed("store_delete", store.delete_document)
+        store.delete_documents = timed("store_delete", store.delete_documents)
         store.upsert = timed("store_upsert", store.upsert)
         ingestor.rebuild_keyword_index = timed("keyword_rebuild", ingestor.rebuild_keyword_index)
         pipeline.chunk_document = timed("chunk", pipeline.chunk_document,

@@ -21,7 +21,8 @@ USECASE_SCOPE = "db:usecase/"
 def make_ingestor(container: Container) -> Ingestor:
     return Ingestor(db=container.db, embedder=container.embedder, store=container.store,
                     keyword=container.keyword,
-                    chunking=ChunkSettings(max_tokens=container.settings.embedding.max_tokens))
+                    chunking=ChunkSettings(max_tokens=container.settings.embedding.max_tokens),
+                    batch_chunks=container.settings.embedding.ingest_batch_chunks)
 
 
 def index_usecase(container: Container, usecase_id: str) -> None:

@@ -2,8 +2,8 @@
 
 For each document the manifest holds the hash of its normalised text, the parser, the
 chunking settings and the embedding model; a document whose four match is skipped.
-A changed document is marked `pending` (hidden from retrieval), its old chunks deleted,
-its new chunks written in one upsert, then marked `complete`. A process killed half-way
+Changed documents are written a batch at a time: marked `pending` (hidden from retrieval),
+their old chunks deleted, their new chunks written, then marked `complete`. A process killed half-way
 leaves the document `pending`, and the next run redoes it. The BM25 index is rebuilt
 from the vector store after any change (marked stale on disk before the store is written, so
 a run killed before its rebuild is finished by the next) and whenever the two differ in size.
@@ -28,9 +28,6 @@ from ingest.loaders import LOADERS, LoadedDocument, UnreadableFile, load_file
 
 # A source yields a document or raises UnreadableFile; `key` names it in reports.
 Source = tuple[str, Callable[[], LoadedDocument]]
-# Chunks embedded per call: large enough to keep both cores busy, small enough that a
-# killed run loses little and memory stays flat.
-EMBED_BATCH_CHUNKS = 512
 
 
 @dataclass
@@ -79,9 +76,11 @@ def file_sources(paths: Iterable[Path], *, max_bytes: int) -> tuple[list[Source]
 
 class Ingestor:
     def __init__(self, *, db: Database, embedder: Embedder, store: VectorStore,
-                 keyword: KeywordIndex, chunking: ChunkSettings) -> None:
+                 keyword: KeywordIndex, chunking: ChunkSettings, batch_chunks: int = 512) -> None:
         self.db, self.embedder, self.store, self.keyword = db, embedder, store, keyword
-        self.chunking = chunking
+        # Chunks per batch: large enough to keep both cores busy and writes few, small
+        # enough that a killed run loses little and memory stays flat.
+        self.chunking, self.batch_chunks = chunking, batch_chunks
 
     def run(self, sources: list[Source], *, scopes: Iterable[str] = (),
             progress: Callable[[Iterable[Source]], Iterator[Source]] = iter) -> IngestReport:
@@ -97,7 +96,7 @@ class Ingestor:
                 continue
             if pending is not None:
                 batch.append(pending)
-            if sum(len(p.chunks) for p in batch) >= EMBED_BATCH_CHUNKS:
+            if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
                 self._write(batch, report)
                 batch = []
         self._write(batch, report)
@@ -129,36 +128,37 @@ class Ingestor:
 
     def _write(self, batch: list["_Pending"], report: IngestReport) -> None:
         """Embed the chunks of several documents in one call (small per-document batches
-        leave the CPU half idle), then replace each document: pending, old chunks deleted,
-        new chunks written, complete."""
+        leave the CPU half idle), then replace them together: all marked pending, the old
+        chunks of the changed ones deleted, the new chunks written, all marked complete.
+        One write of each kind per batch: per-document writes cost more than the embedding."""
         if not batch:
             return
-        vectors = self.embedder.embed([c.embed_text for p in batch for c in p.chunks])
-        offset = 0
-        for pending in batch:
-            doc, chunks = pending.doc, pending.chunks
-            self._mark_pending(doc, pending.digest)
-            self.keyword.mark_stale()
-            self.store.delete_document(doc.doc_id)
-            if chunks:
-                self.store.upsert([c.id for c in chunks], vectors[offset:offset + len(chunks)],
-                                  [c.text for c in chunks], [c.metadata for c in chunks])
-            offset += len(chunks)
-            with self.db.session() as session:
-                row = session.get(IndexEntryRow, doc.doc_id)
-                assert row is not None
-                row.status, row.chunks, row.updated_at = "complete", len(chunks), utcnow()
-            (report.added if pending.is_new else report.updated).append(doc.doc_id)
-
-    def _mark_pending(self, doc: LoadedDocument, digest: str) -> None:
+        chunks = [c for p in batch for c in p.chunks]
+        vectors = self.embedder.embed([c.embed_text for c in chunks])
+        self._mark_pending(batch)
+        self.keyword.mark_stale()
+        self.store.delete_documents([p.doc.doc_id for p in batch if not p.is_new])
+        self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks],
+                          [c.metadata for c in chunks])
         with self.db.session() as session:
-            entry = session.get(IndexEntryRow, doc.doc_id) or IndexEntryRow(doc_id=doc.doc_id)
-            entry.source, entry.title, entry.doc_type = doc.source, doc.title[:300], doc.doc_type
-            entry.content_hash, entry.parser = digest, doc.parser
-            entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.name
-            entry.status, entry.confidential, entry.chunks = "pending", doc.confidential, 0
-            entry.updated_at = utcnow()
-            session.merge(entry)
+            for pending in batch:
+                row = session.get(IndexEntryRow, pending.doc.doc_id)
+                assert row is not None
+                row.status, row.chunks, row.updated_at = "complete", len(pending.chunks), utcnow()
+        for pending in batch:
+            (report.added if pending.is_new else report.updated).append(pending.doc.doc_id)
+
+    def _mark_pending(self, batch: list["_Pending"]) -> None:
+        with self.db.session() as session:
+            for pending in batch:
+                doc = pending.doc
+                entry = session.get(IndexEntryRow, doc.doc_id) or IndexEntryRow(doc_id=doc.doc_id)
+                entry.source, entry.title, entry.doc_type = doc.source, doc.title[:300], doc.doc_type
+                entry.content_hash, entry.parser = pending.digest, doc.parser
+                entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.name
+                entry.status, entry.confidential, entry.chunks = "pending", doc.confidential, 0
+                entry.updated_at = utcnow()
+                session.merge(entry)
 
     def _remove_vanished(self, scopes: Iterable[str], seen: dict[str, str],
                          report: IngestReport) -> None:
@@ -182,7 +182,7 @@ class Ingestor:
             if row is not None:
                 row.status = "pending"
         self.keyword.mark_stale()
-        self.store.delete_document(doc_id)
+        self.store.delete_documents([doc_id])
         with self.db.session() as session:
             row = session.get(IndexEntryRow, doc_id)
             if row is not None:

@@ -653,8 +653,10 @@ def test_killed_ingestion_is_repaired_by_the_next_run(tmp_path: Path, cli_env: P
     expected_ids = {load(p).doc_id for p in folder.iterdir()}
     assert len(expected_ids) == len(list(folder.iterdir())) == 15
 
+    # Small batches, so that the kill lands after some documents are complete.
+    env = {**subprocess_env(cli_env), "GAIOS_EMBEDDING__INGEST_BATCH_CHUNKS": "16"}
     process = subprocess.Popen([str(VENV_BIN / "gaios"), "ingest", str(folder)],
-                               env=subprocess_env(cli_env), stdout=subprocess.DEVNULL,
+                               env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120

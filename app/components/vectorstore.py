@@ -41,17 +41,22 @@ class VectorStore:
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
                metadatas: Sequence[Metadata]) -> None:
-        self.collection.upsert(ids=list(ids), embeddings=vectors, documents=list(texts),
-                               metadatas=list(metadatas))
+        """Write chunks in as few calls as the server's batch limit allows."""
+        step = self.client.get_max_batch_size()
+        for start in range(0, len(ids), step):
+            end = start + step
+            self.collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end],
+                                   documents=list(texts[start:end]),
+                                   metadatas=list(metadatas[start:end]))
 
-    def delete_document(self, doc_id: str) -> None:
-        self.collection.delete(where={"doc_id": doc_id})
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        """Delete every chunk of these documents."""
+        if doc_ids:
+            self.collection.delete(where={"doc_id": {"$in": list(doc_ids)}})
 
     def query(self, vector: np.ndarray, *, k: int, where: dict[str, Any] | None = None
               ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks."""
-        if self.count() == 0:
-            return []
         result = self.collection.query(query_embeddings=[vector], n_results=k, where=where or None,
                                        include=["distances"])
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0],

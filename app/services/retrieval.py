@@ -3,7 +3,9 @@ with metadata filters, the relevance floor's cosine similarity for every hit, an
 documents that are being written or are confidential kept out."""
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -61,10 +63,10 @@ def metadata_matches(meta: Metadata, filters: dict[str, list[str]]) -> bool:
     return True
 
 
-def chroma_where(filters: dict[str, list[str]], *, allow_confidential: bool) -> dict[str, Any] | None:
+def chroma_where(filters: dict[str, list[str]]) -> dict[str, Any] | None:
+    """The request's filters as a Chroma `where`. Confidential chunks are dropped after the
+    query instead: a `where` on every query makes Chroma's search about 30 times slower."""
     clauses: list[dict[str, Any]] = []
-    if not allow_confidential:
-        clauses.append({"confidential": False})
     for name, values in filters.items():
         if not values:
             continue
@@ -112,7 +114,7 @@ class Retriever:
         started = time.perf_counter()
         vector = self.embedder.embed_query(query)
         embedded = time.perf_counter()
-        dense = self.store.query(vector, k=n, where=chroma_where(filters, allow_confidential=allow_confidential))
+        dense = self.store.query(vector, k=n, where=chroma_where(filters))
         keyword = self.keyword.search(query, n * 2 if filters else n)
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
@@ -122,25 +124,29 @@ class Retriever:
         for position, (chunk_id, _) in enumerate(keyword):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.settings.rrf_k + position + 1)
             ranks.setdefault(chunk_id, [None, None])[1] = position + 1
-        hidden = self.hidden_documents()
         ordered = sorted(fused, key=fused.__getitem__, reverse=True)
-        stored = self.store.get(ordered[: 3 * n])
-        hits: list[Hit] = []
-        for chunk_id in ordered:
-            if chunk_id not in stored:
-                continue  # the keyword index is briefly behind a deletion
-            text, meta, chunk_vector = stored[chunk_id]
-            if meta.get("doc_id") in hidden or (meta.get("confidential") and not allow_confidential):
-                continue
-            if not metadata_matches(meta, filters):
-                continue
-            hits.append(Hit(chunk_id, text, meta, fused[chunk_id], float(chunk_vector @ vector),
-                            chunk_vector, ranks[chunk_id][0], ranks[chunk_id][1]))
-            if len(hits) == k:
-                break
+        usable = self._usable(ordered, filters, allow_confidential=allow_confidential, page=max(2 * k, 16))
+        hits = [Hit(chunk_id, text, meta, fused[chunk_id], float(chunk_vector @ vector), chunk_vector,
+                    *ranks[chunk_id]) for chunk_id, text, meta, chunk_vector in islice(usable, k)]
         done = time.perf_counter()
         return Retrieval(hits, vector, {"embedding_ms": (embedded - started) * 1000,
                                         "retrieval_ms": (done - started) * 1000})
+
+    def _usable(self, ordered: list[str], filters: dict[str, list[str]], *, allow_confidential: bool,
+                page: int) -> Iterator[tuple[str, str, Metadata, np.ndarray]]:
+        """The candidates a user may see, in order, read from the store a page at a time
+        (most are usable, so reading all of them with their vectors would be wasted)."""
+        hidden = self.hidden_documents()
+        for start in range(0, len(ordered), page):
+            stored = self.store.get(ordered[start:start + page])
+            for chunk_id in ordered[start:start + page]:
+                if chunk_id not in stored:
+                    continue  # the keyword index is briefly behind a deletion
+                text, meta, chunk_vector = stored[chunk_id]
+                if meta.get("doc_id") in hidden or (meta.get("confidential") and not allow_confidential):
+                    continue
+                if metadata_matches(meta, filters):
+                    yield chunk_id, text, meta, chunk_vector
 
     def neighbours(self, hit: Hit, distance: int) -> str:
         """The hit's text with up to `distance` chunks of the same document either side."""
