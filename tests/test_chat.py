@@ -47,9 +47,10 @@ def test_answer_cites_provided_sources_and_proposes_use_cases(chat: TestClient) 
     for cited in answer["citations"]:
         assert f"[{cited['number']}]" in answer["answer"]
         assert cited["doc_id"] and cited["title"] and cited["snippet"]
-    matched = {u["id"] for u in answer["usecases"]}
-    assert matched & {"nbs-llm-classifier", "census-acs-autocoder", "ons-classifai",
-                      "insee-nace-relabelling", "ssb-coicop-rag", "ons-survey-assist"}
+    matched = {u["id"]: u for u in answer["usecases"]}
+    # Census, ONS and INSEE; INSEE's record says NACE, never "industries".
+    assert {"census-acs-autocoder", "ons-survey-assist", "insee-nace-relabelling"} <= set(matched)
+    assert "economic activity (NACE)" in matched["insee-nace-relabelling"]["reason"]
     assert all(s["supported"] for s in answer["sentences"])
     assert answer["prompt"] == {"id": "extractive-answer", "version": "1.0"}
     assert answer["backend"] == "extractive" and answer["timings"]["retrieval_ms"] > 0

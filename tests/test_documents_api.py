@@ -109,7 +109,7 @@ def test_gsbpm_filter_returns_only_chunks_of_gsbpm_5_2_records(indexed: TestClie
     assert len(hits) >= 10
     assert {h["doc_id"] for h in hits} <= with_5_2
     assert all(h["metadata"]["gsbpm:5.2"] is True for h in hits)
-    assert {"insee-nace-relabelling", "ons-classifai", "coding-classification-with-llms"} <= {
+    assert {"istat-ateco-semantic-coding", "ons-classifai", "coding-classification-with-llms"} <= {
         h["doc_id"] for h in hits}
 
 

@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 from app.cli import main as gaios
 from app.components.embedding import Embedder
 from app.components.keyword import KeywordIndex
+from app.services.expansion import expand_keywords
 from app.core.config import PROJECT_ROOT, get_settings
 from app.core.container import Container
 from app.db.models import IndexEntryRow
@@ -774,6 +775,28 @@ def test_bm25_build_recovers_from_a_swap_killed_half_way(tmp_path: Path) -> None
     assert [i for i, _ in index.search("census chatbot", 2)] == ["b:0"]
     assert sorted(p.name for p in index.folder.parent.iterdir()) == ["gaios-test"]
     assert [i for i, _ in KeywordIndex(index.folder).search("zebrafish", 2)] == ["a:0"]
+
+
+def test_keyword_search_matches_word_forms_and_classification_names(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "bm25" / "gaios-test")
+    index.build(["nace:0", "isco:0", "other:0"], [
+        "Relabelling business descriptions from NACE 2.0 to NACE 2.1",
+        "The classifier assigns an occupation code", "A chatbot for census questions"])
+
+    assert [i for i, _ in index.search("occupations", 3)] == ["isco:0"]  # stemmed
+    assert [i for i, _ in index.search("industries", 3)] == []
+    assert index.search(expand_keywords("industries"), 3)[0][0] == "nace:0"
+    assert expand_keywords("chatbots") == "chatbots"  # no family named: unchanged
+
+
+def test_index_built_by_another_tokenizer_is_stale_until_rebuilt(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "bm25" / "gaios-test")
+    index.build(["a:0"], ["zebrafish pilot"])
+    assert not index.stale
+    (index.folder / "tokenizer.txt").write_text("an-older-tokenizer")
+    assert index.stale  # `gaios ingest` rebuilds a stale index
+    index.build(["a:0"], ["zebrafish pilot"])
+    assert not index.stale
 
 
 # ===================================================================== 6. Chroma server

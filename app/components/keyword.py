@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import bm25s
+import Stemmer
 
 TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # Short English stop list: BM25 weights already discount common words; these are the
@@ -18,9 +19,15 @@ STOP = frozenset(
 )
 
 
+# Snowball stemming, so that "occupations" finds "occupation" and "coding" finds "codes".
+# Part of how the index was built: a change of tokenizer makes the index stale.
+TOKENIZER = "snowball-english-1"
+_STEMMER = Stemmer.Stemmer("english")
+
+
 def tokenize(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
-    return [t for t in TOKEN.findall(folded) if t not in STOP]
+    return _STEMMER.stemWords([t for t in TOKEN.findall(folded) if t not in STOP])
 
 
 class KeywordIndex:
@@ -45,8 +52,16 @@ class KeywordIndex:
         self._stale_file.touch()
 
     @property
+    def _tokenizer_file(self) -> Path:
+        return self.folder / "tokenizer.txt"
+
+    @property
     def stale(self) -> bool:
-        return self._stale_file.exists()
+        """Marked stale, or built by another version of the tokenizer."""
+        if self._stale_file.exists():
+            return True
+        built_with = self._tokenizer_file.read_text() if self._tokenizer_file.exists() else None
+        return self._ids_file.exists() and built_with != TOKENIZER
 
     def build(self, ids: list[str], texts: list[str]) -> None:
         """Replace the index with these chunks (written to a new folder, then swapped)."""
@@ -60,6 +75,7 @@ class KeywordIndex:
         if ids:
             retriever.index([tokenize(t) for t in texts], show_progress=False)
             retriever.save(str(tmp))
+        (tmp / "tokenizer.txt").write_text(TOKENIZER)
         (tmp / "ids.json").write_text(json.dumps(ids))
         if self.folder.exists():
             self.folder.rename(old)

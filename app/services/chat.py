@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import pii
 from app.services.auth import Principal, Role
+from app.services.expansion import matched_families
 from app.services.guard import (
     Guard, GuardSession, numbers_in, split_sentences, without_instructions,
 )
@@ -40,8 +42,10 @@ FOLLOW_UP = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|
                        r"ils|elles|leur|sie|ihre|ellos|sus)\b", re.IGNORECASE)
 MAX_HISTORY = 10
 EXTRACTIVE_SENTENCES = 3
-MATCHES = 6
-USECASE_EXTRA_WEIGHT = 0.25
+MATCHES = 8
+# Rank-fusion constant for records: few records compete, so a small constant keeps the
+# difference between first and fifth place (the chunk-level constant, 60, flattens it).
+RECORD_RRF_K = 10
 # Questions that ask for a figure. Such a question is answered only when one source has a
 # number and most of the question's words: a nearby passage without the figure is the
 # situation in which models invent one.
@@ -238,26 +242,39 @@ class ChatService:
 
     def _matching_usecases(self, query: str, filters: dict[str, list[str]],
                            allow_confidential: bool) -> list[dict[str, Any]]:
-        """Chunk hits rolled up to use-case records, with what matched."""
+        """Use-case records ranked by reciprocal rank fusion of each record's best dense rank
+        and best keyword rank. Records, not chunks, are fused: a record found by one index
+        only (a NACE record for a question about "industries") still ranks by how high it
+        came there, and a long record does not win on its number of chunks."""
         result = self.retriever.search(query, k=60, filters={**filters, "doc_type": ["usecase"]},
                                        allow_confidential=allow_confidential)
-        scores: dict[str, dict[str, Any]] = {}
+        records: dict[str, list[Hit]] = {}
         for hit in result.hits:  # best first
-            entry = scores.setdefault(hit.doc_id, {"hit": hit, "score": hit.score, "sections": []})
-            if entry["hit"] is not hit:
-                # Further passages add a little: a long record should not win on length.
-                entry["score"] += USECASE_EXTRA_WEIGHT * hit.score
-            if hit.metadata.get("section") not in entry["sections"]:
-                entry["sections"].append(hit.metadata.get("section"))
-        ranked = sorted(scores.items(), key=lambda kv: kv[1]["score"], reverse=True)[:MATCHES]
-        matched_filters = ", ".join(f"{k} {'/'.join(v)}" for k, v in filters.items() if v)
-        return [{
-            "id": doc_id, "title": e["hit"].metadata.get("title", doc_id),
-            "organisation": e["hit"].metadata.get("organisation"),
-            "stage": e["hit"].metadata.get("stage"), "score": round(e["score"], 4),
-            "reason": ("matched " + ", ".join(str(s) for s in e["sections"][:3])
-                       + (f"; filters {matched_filters}" if matched_filters else "")),
-        } for doc_id, e in ranked]
+            records.setdefault(hit.doc_id, []).append(hit)
+        scores = dict.fromkeys(records, 0.0)
+        for rank_of in (attrgetter("dense_rank"), attrgetter("keyword_rank")):
+            best = {doc_id: min(ranks) for doc_id, hits in records.items()
+                    if (ranks := [r for h in hits if (r := rank_of(h)) is not None])}
+            for position, doc_id in enumerate(sorted(best, key=best.__getitem__)):
+                scores[doc_id] += 1.0 / (RECORD_RRF_K + position + 1)
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:MATCHES]
+        return [self._match(records[doc_id], scores[doc_id], query, filters) for doc_id in ranked]
+
+    @staticmethod
+    def _match(hits: list[Hit], score: float, query: str, filters: dict[str, list[str]]
+               ) -> dict[str, Any]:
+        """A matched record with why it matched: its passages, the classification families
+        the question named, the request's filters."""
+        meta, text = hits[0].metadata, " ".join(h.text for h in hits)
+        sections = list(dict.fromkeys(str(h.metadata.get("section")) for h in hits))
+        reasons = ["matched " + ", ".join(sections[:3])]
+        reasons += [f"{family.name} ({', '.join(names)})" for family in matched_families(query)
+                    if (names := [c for c in family.classifications if re.search(rf"\b{c}\b", text)])]
+        if matched_filters := ", ".join(f"{k} {'/'.join(v)}" for k, v in filters.items() if v):
+            reasons.append(f"filters {matched_filters}")
+        return {"id": hits[0].doc_id, "title": meta.get("title", hits[0].doc_id),
+                "organisation": meta.get("organisation"), "stage": meta.get("stage"),
+                "score": round(score, 4), "reason": "; ".join(reasons)}
 
     def _stored_history(self, conversation_id: str) -> list[ChatTurn]:
         with self.db.session() as session:

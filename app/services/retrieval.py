@@ -18,6 +18,7 @@ from app.core.config import RetrievalSettings
 from app.db.models import IndexEntryRow
 from app.db.session import Database
 from app.errors import InvalidRecord
+from app.services.expansion import expand_keywords
 
 # Request filter -> how it is stored in chunk metadata.
 FLAG_FILTERS = ("gsbpm", "gamso")  # stored as boolean keys "gsbpm:5.2"
@@ -115,7 +116,7 @@ class Retriever:
         vector = self.embedder.embed_query(query)
         embedded = time.perf_counter()
         dense = self.store.query(vector, k=n, where=chroma_where(filters))
-        keyword = self.keyword.search(query, n * 2 if filters else n)
+        keyword = self.keyword.search(expand_keywords(query), n * 2 if filters else n)
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
         for position, (chunk_id, _) in enumerate(dense):
