@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from app.core.config import PROJECT_ROOT, get_settings
+from evaluation.judge import Judge, JudgeClient, JudgeSettings
 from evaluation.report import check_thresholds, compare, load_run, write_run
 from evaluation.runner import SUITES, Evaluation, run
 
@@ -40,6 +41,19 @@ def build_target(url: str | None, api_key: str | None, backend: str | None, out:
         "chroma_url": ""}))
 
 
+def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
+    """The judge, with the embedding model of GAIOS in process (loaded once) or, for a
+    remote target, the configured one (the bundled all-MiniLM-L6-v2 by default)."""
+    from app.components.embedding import Embedder
+
+    container = getattr(target, "container", None)
+    if container is not None:
+        return Judge(client, container.embedder, questions=questions)
+    e = get_settings().embedding
+    return Judge(client, Embedder(e.model, batch_size=e.batch_size, max_tokens=e.max_tokens),
+                 questions=questions)
+
+
 @click.command("eval")
 @click.argument("suite", type=click.Choice([*SUITES, "all"]), required=False)
 @click.option("--url", help="Evaluate a running deployment (e.g. http://127.0.0.1:8000).")
@@ -53,22 +67,37 @@ def build_target(url: str | None, api_key: str | None, backend: str | None, out:
               help="Exit non-zero when a metric is outside its limit in this YAML file.")
 @click.option("--compare", "compare_runs", nargs=2, type=click.Path(exists=True, path_type=Path),
               help="Show the metric deltas between two runs (folders or results.json).")
-@click.option("--judge-url", help="OpenAI-compatible endpoint for LLM-as-judge metrics.")
+@click.option("--judge-url", help="OpenAI-compatible endpoint of an LLM judge (e.g. "
+              "http://127.0.0.1:8080/v1): adds RAGAS faithfulness and answer relevancy to the "
+              "answers suite.")
+@click.option("--judge-model",
+              help="Model name on the judge endpoint [default: the first it lists].")
+@click.option("--judge-key", envvar="GAIOS_JUDGE_API_KEY", help="API key for --judge-url.")
+@click.option("--judge-timeout", type=click.FloatRange(min=1), default=120, show_default=True,
+              help="Seconds the judge may take per request.")
+@click.option("--judge-questions", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Questions the judge generates per answer for answer relevancy (RAGAS "
+              "strictness).")
 def eval_command(suite: str | None, url: str | None, api_key: str | None, backend: str | None,
                  limit: int | None, out: Path, thresholds: Path | None,
-                 compare_runs: tuple[Path, Path] | None, judge_url: str | None) -> None:
+                 compare_runs: tuple[Path, Path] | None, judge_url: str | None,
+                 judge_model: str | None, judge_key: str | None, judge_timeout: float,
+                 judge_questions: int) -> None:
     """Run evaluation SUITE (retrieval, answers, hallucination, confidentiality, all)."""
     if compare_runs:
         print_comparison(*compare_runs)
         return
     if suite is None:
         raise click.UsageError("name a suite, or use --compare RUN_A RUN_B")
-    if judge_url:
-        raise click.ClickException(
-            "LLM-as-judge metrics are not implemented in this version; the offline metrics "
-            "run without --judge-url")
+    if judge_url and suite not in ("answers", "all"):
+        raise click.UsageError("--judge-url scores the answers suite: run `answers` or `all`")
     suites = list(SUITES) if suite == "all" else [suite]
-    evaluation = Evaluation(build_target(url, api_key, backend, out), limit=limit, progress=progress)
+    # The judge is checked before the (slow) index is built: a wrong URL fails at once.
+    client = JudgeClient(JudgeSettings(url=judge_url, model=judge_model, api_key=judge_key,
+                                       timeout_seconds=judge_timeout)) if judge_url else None
+    target = build_target(url, api_key, backend, out)
+    judge = build_judge(client, target, judge_questions) if client else None
+    evaluation = Evaluation(target, limit=limit, progress=progress, judge=judge)
     result = run(evaluation, suites)
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{result['settings']['backend']}-{suite}"
     results, report = write_run(result, out / name)

@@ -100,6 +100,24 @@ def answer_relevance(question_vector: np.ndarray, answer_vector: np.ndarray) -> 
     return float(question_vector @ answer_vector)
 
 
+def faithfulness(verdicts: Sequence[int]) -> float:
+    """RAGAS faithfulness: share of the answer's statements that the judge found supported
+    by the retrieved contexts (one 0/1 verdict per statement, at least one statement)."""
+    return sum(verdicts) / len(verdicts)
+
+
+def answer_relevancy(question: np.ndarray, generated: np.ndarray,
+                     noncommittal: Sequence[int]) -> float:
+    """RAGAS answer relevancy: mean cosine similarity between the question and the questions
+    the judge generated from the answer (one row of `generated` each); 0 when the judge
+    found the answer noncommittal every time. A mean below 0 (unrelated questions) reads as
+    0, the bottom of RAGAS' documented range."""
+    if all(noncommittal):
+        return 0.0
+    cosines = generated @ question / (np.linalg.norm(generated, axis=1) * np.linalg.norm(question))
+    return max(0.0, float(cosines.mean()))
+
+
 def precision_recall(predicted: Sequence[bool], actual: Sequence[bool]) -> tuple[float, float]:
     tp = sum(p and a for p, a in zip(predicted, actual, strict=True))
     fp = sum(p and not a for p, a in zip(predicted, actual, strict=True))

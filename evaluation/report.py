@@ -88,7 +88,9 @@ def _png(fig: Any) -> str:
 
 
 def _bar_chart(title: str, metrics: dict[str, float]) -> str:
-    shown = {k: v for k, v in metrics.items() if 0 <= v <= 1 and not k.endswith("_ms")}
+    # Latencies and counts (items the judge could not score) are not shares.
+    shown = {k: v for k, v in metrics.items()
+             if 0 <= v <= 1 and not k.endswith(("_ms", "_unscored"))}
     if not shown:
         return ""
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(shown) + 0.8))

@@ -19,6 +19,7 @@ from evaluation.datasets import (
     DATASETS, Answerable, Probe, Submission, Unanswerable, check_gold_ids, load_jsonl,
     load_markers,
 )
+from evaluation.judge import Judge
 from evaluation.target import Target
 
 SUITES = ("retrieval", "answers", "hallucination", "confidentiality")
@@ -49,8 +50,9 @@ def by_group(items: list[dict[str, Any]], key: str, metric: str) -> dict[str, fl
 
 class Evaluation:
     def __init__(self, target: Target, *, limit: int | None = None,
-                 progress: Progress = lambda items, _label: items) -> None:
-        self.target, self.limit, self.progress = target, limit, progress
+                 progress: Progress = lambda items, _label: items,
+                 judge: Judge | None = None) -> None:
+        self.target, self.limit, self.progress, self.judge = target, limit, progress, judge
         self.answerable = load_jsonl(DATASETS / "answerable.jsonl", Answerable)[:limit]
         self.unanswerable = load_jsonl(DATASETS / "unanswerable.jsonl", Unanswerable)[:limit]
         # A limited run keeps the first N probes of each kind.
@@ -141,7 +143,30 @@ class Evaluation:
             result.metrics["tokens_per_answer"] = round(m.mean(tokens), 1)
         result.breakdown = {"key-fact coverage by language": by_group(result.items, "lang", "key_fact_coverage"),
                             "key-fact coverage by type": by_group(result.items, "type", "key_fact_coverage")}
+        if self.judge is not None:
+            self._judge_answers(self.judge, result)
         return result
+
+    def _judge_answers(self, judge: Judge, result: SuiteResult) -> None:
+        """RAGAS faithfulness (against the evaluator's retrieved chunks) and answer relevancy
+        of the answered questions. A mean covers the items the judge could score; the
+        others are counted, and the mean is left out when there is none."""
+        answered = [(row, item) for row, item in zip(self.answerable, result.items, strict=True)
+                    if not item["refused"]]
+        for row, item in self.progress(answered, "judge"):
+            response = self._answer(row)
+            item["judge"] = judge.score(row.question, response["answer"],
+                                        response["_sources"]).model_dump()
+        for metric in ("faithfulness", "answer_relevancy"):
+            scores = [item["judge"][metric] for _, item in answered]
+            scored = [s for s in scores if s is not None]
+            if scored:
+                result.metrics[f"judge_{metric}"] = round(m.mean(scored), 4)
+            result.metrics[f"judge_{metric}_unscored"] = len(scores) - len(scored)
+            if len(scored) < len(scores):
+                result.notes.append(
+                    f"the judge could not score {len(scores) - len(scored)} of {len(scores)} "
+                    f"answered questions for {metric} (each item's judge.errors says why)")
 
     @staticmethod
     def _cited_text(response: dict[str, Any], citation: dict[str, Any]) -> str:
@@ -270,6 +295,8 @@ class Evaluation:
 def run(evaluation: Evaluation, suites: list[str]) -> dict[str, Any]:
     started = datetime.now(UTC)
     about = evaluation.target.about()
+    if evaluation.judge is not None:
+        about["judge"] = evaluation.judge.about()
     results: dict[str, Any] = {}
     for suite in suites:
         results[suite] = getattr(evaluation, suite)()

@@ -2,12 +2,18 @@
 settings the test owns (nothing is read from the developer's environment)."""
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.components.llm import resolve_gguf
 from app.core.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from app.services.auth import Role
@@ -85,3 +91,34 @@ def indexed_settings(indexed_dir: Path, **changes: object) -> Settings:
                                  "api_keys_admin": ADMIN_KEY, "llm": {"backend": "extractive"}}
     values.update(changes)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[str]:
+    """A real OpenAI-compatible server on loopback (`python -m llama_cpp.server` with the
+    bundled SmolLM2 GGUF); yields its base URL, .../v1."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf("bundled:smollm2")),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama_cpp.server did not start within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -1,54 +1,19 @@
 """The two real model backends: SmolLM2 in process (`local`), and the same GGUF behind a
 real OpenAI-compatible server (`python -m llama_cpp.server`) started on loopback by the
-test (`openai`). No mock of any model client. Temperature 0."""
+`llama_server` fixture of conftest.py (`openai`). No mock of any model client. Temperature 0."""
 
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.components.llm import resolve_gguf
 from app.main import create_app
 from app.services.guard import numbers_in
 from tests.conftest import indexed_settings
 
 pytestmark = pytest.mark.slow
 OCCUPATIONS = "Which statistical offices use LLMs to code occupations or industries?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def llama_server() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf("bundled:smollm2")),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not start within 60 s")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def assert_grounded_answer(answer: dict, sources_text: str) -> None:  # type: ignore[type-arg]
