@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from app.components.keyword import tokenize
 from app.components.llm import LLM, Usage
 from app.core.config import Settings
 from app.db.models import AnswerRow, ConversationTurnRow, FeedbackRow
@@ -28,10 +27,11 @@ from app.errors import NotFound
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import pii
+from app.services.answerability import answer_type_in_sources
 from app.services.auth import Principal, Role
 from app.services.expansion import matched_families
 from app.services.guard import (
-    Guard, GuardSession, numbers_in, split_sentences, without_instructions,
+    Guard, GuardSession, split_sentences, without_instructions,
 )
 from app.services.retrieval import Hit, Retriever
 
@@ -42,29 +42,11 @@ FOLLOW_UP = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|
                        r"ils|elles|leur|sie|ihre|ellos|sus)\b", re.IGNORECASE)
 MAX_HISTORY = 10
 EXTRACTIVE_SENTENCES = 3
+SENTENCES_PER_DOCUMENT = 2
 MATCHES = 8
 # Rank-fusion constant for records: few records compete, so a small constant keeps the
 # difference between first and fifth place (the chunk-level constant, 60, flattens it).
 RECORD_RRF_K = 10
-# Questions that ask for a figure. Such a question is answered only when one source has a
-# number and most of the question's words: a nearby passage without the figure is the
-# situation in which models invent one.
-FIGURE_QUESTION = re.compile(
-    r"\b(how (many|much)|what (was|is|were|are) the (\w+ ){0,3}(rate|share|number|percentage|"
-    r"cost|budget|amount|size|total|growth|level)|combien|wie (viele?|hoch)|cu[aá]nt[oa]s?)\b",
-    re.IGNORECASE)
-GENERIC_WORDS = frozenset("many much was were did has have rate number total amount".split())
-FIGURE_COVERAGE = 0.75
-
-
-def figure_in_sources(question: str, hits: list[Hit]) -> bool:
-    words = set(tokenize(question)) - GENERIC_WORDS
-    if not words:
-        return True
-    return any(numbers_in(h.text) and len(words & set(tokenize(h.text))) / len(words)
-               >= FIGURE_COVERAGE for h in hits)
-
-
 @dataclass
 class Prompts:
     answer: PromptTemplate
@@ -138,8 +120,8 @@ class ChatService:
                                           allow_confidential=allow_confidential)
         usecases = self._matching_usecases(standalone, request.filters, allow_confidential)
         relevant = retrieval.best_similarity >= self.settings.retrieval.min_relevance
-        if relevant and FIGURE_QUESTION.search(standalone):
-            relevant = figure_in_sources(standalone, retrieval.hits)
+        if relevant:
+            relevant = answer_type_in_sources(standalone, [h.text for h in retrieval.hits])
         hits = retrieval.hits if relevant else []
         yield "retrieval", {"sources": [citation(i, h) for i, h in enumerate(hits, 1)],
                             "best_similarity": round(retrieval.best_similarity, 3)}
@@ -205,13 +187,15 @@ class ChatService:
         vectors = self.retriever.embedder.embed([s for _, s in candidates])
         order = np.argsort(-(vectors @ query_vector))
         chosen: list[tuple[int, str]] = []
-        used_docs: set[str] = set()
+        per_document: dict[str, int] = {}
         for index in order:
             number, sentence = candidates[int(index)]
-            # One sentence per document: an answer that spans several sources.
-            if hits[number - 1].doc_id not in used_docs:
+            doc_id = hits[number - 1].doc_id
+            # A few sentences per document: room for a second source, and for a record's
+            # answer sentence after its title sentence.
+            if per_document.get(doc_id, 0) < SENTENCES_PER_DOCUMENT:
                 chosen.append((number, sentence))
-                used_docs.add(hits[number - 1].doc_id)
+                per_document[doc_id] = per_document.get(doc_id, 0) + 1
             if len(chosen) == EXTRACTIVE_SENTENCES:
                 break
         for number, sentence in chosen:

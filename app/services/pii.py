@@ -163,12 +163,21 @@ CONTACT_AFTER = re.compile(r"^\s*[,(]?\s*(?:\S+@|\+?\d|tel|tél|phone|mobile|cel
                            re.IGNORECASE)
 
 
-def _name_pairs(text: str, field: str, others: list[Finding]) -> list[Finding]:
+def _candidate_names(text: str) -> Iterator[re.Match[str]]:
+    """"Firstname Lastname" pairs, whether or not the text speaks of a person there."""
     given = _given_names()
+    return (m for m in NAME_PAIR.finditer(text)
+            if m.group(1).lower() in given and m.group(2).lower() not in COMMON_WORDS)
+
+
+def names_a_person(text: str) -> bool:
+    """Whether the text has something that reads as a person's name."""
+    return next(_candidate_names(text), None) is not None
+
+
+def _name_pairs(text: str, field: str, others: list[Finding]) -> list[Finding]:
     found: list[Finding] = []
-    for m in NAME_PAIR.finditer(text):
-        if m.group(1).lower() not in given or m.group(2).lower() in COMMON_WORDS:
-            continue
+    for m in _candidate_names(text):
         before = text[max(0, m.start() - 30):m.start()]
         # "and"/"or" continue a list of people only after a name already found.
         chained = bool(found) and bool(LIST_JOIN.search(before)) and m.start() - found[-1].end < 8
