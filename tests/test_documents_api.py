@@ -19,6 +19,7 @@ from app.core.container import Container
 from app.main import create_app
 from app.services.auth import Role
 from app.services.corpus import load_documents, load_usecases
+from app.services.retrieval import chroma_where
 from ingest.cli import default_sources, make_ingestor
 from tests.conftest import ADMIN_KEY, make_key
 from tests.ingest_helpers import (
@@ -121,6 +122,18 @@ def test_doc_type_filter_returns_only_use_cases(indexed: TestClient) -> None:
     hits = indexed.post("/api/v1/search", json=body).json()["data"]
     assert len(hits) == 20
     assert {h["doc_type"] for h in hits} == {"usecase"}
+
+
+@pytest.mark.parametrize("filters", [{"doc_type": ["usecase"]}, {"country": ["FRA"]}])
+def test_filtered_dense_candidates_are_those_of_chromas_own_filter(
+        indexed: TestClient, filters: dict[str, list[str]]) -> None:
+    # Common filters are applied to an unfiltered query (fast), rare ones by Chroma's
+    # `where`: either way the candidates are the nearest chunks that pass the filter.
+    container = indexed.app.state.container  # type: ignore[attr-defined]
+    vector = container.embedder.embed_query("coding survey answers with a language model")
+    candidates = container.retriever._dense(vector, 20, filters)
+    by_chroma = container.store.query(vector, k=20, where=chroma_where(filters))
+    assert [c[0] for c in candidates] == [c[0] for c in by_chroma]
 
 
 def test_filters_combine(indexed: TestClient) -> None:

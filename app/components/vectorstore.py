@@ -55,12 +55,12 @@ class VectorStore:
             self.collection.delete(where={"doc_id": {"$in": list(doc_ids)}})
 
     def query(self, vector: np.ndarray, *, k: int, where: dict[str, Any] | None = None
-              ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks."""
+              ) -> list[tuple[str, float, Metadata]]:
+        """(chunk id, cosine similarity, metadata) of the k nearest chunks."""
         result = self.collection.query(query_embeddings=[vector], n_results=k, where=where or None,
-                                       include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0],
-                                                     strict=True)]
+                                       include=["distances", "metadatas"])
+        return [(i, 1.0 - float(d), dict(m or {})) for i, d, m in zip(
+            result["ids"][0], result["distances"][0], (result["metadatas"] or [[]])[0], strict=True)]
 
     def get(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata, np.ndarray]]:
         """Text, metadata and vector of these chunk ids (missing ids are absent)."""

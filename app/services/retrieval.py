@@ -66,7 +66,7 @@ def metadata_matches(meta: Metadata, filters: dict[str, list[str]]) -> bool:
 
 def chroma_where(filters: dict[str, list[str]]) -> dict[str, Any] | None:
     """The request's filters as a Chroma `where`. Confidential chunks are dropped after the
-    query instead: a `where` on every query makes Chroma's search about 30 times slower."""
+    query instead (a `where` makes Chroma's search about 30 times slower)."""
     clauses: list[dict[str, Any]] = []
     for name, values in filters.items():
         if not values:
@@ -115,11 +115,11 @@ class Retriever:
         started = time.perf_counter()
         vector = self.embedder.embed_query(query)
         embedded = time.perf_counter()
-        dense = self.store.query(vector, k=n, where=chroma_where(filters))
+        dense = self._dense(vector, n, filters)
         keyword = self.keyword.search(expand_keywords(query), n * 2 if filters else n)
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
-        for position, (chunk_id, _) in enumerate(dense):
+        for position, (chunk_id, *_) in enumerate(dense):
             fused[chunk_id] = 1.0 / (self.settings.rrf_k + position + 1)
             ranks[chunk_id] = [position + 1, None]
         for position, (chunk_id, _) in enumerate(keyword):
@@ -132,6 +132,18 @@ class Retriever:
         done = time.perf_counter()
         return Retrieval(hits, vector, {"embedding_ms": (embedded - started) * 1000,
                                         "retrieval_ms": (done - started) * 1000})
+
+    def _dense(self, vector: np.ndarray, n: int, filters: dict[str, list[str]]
+               ) -> list[tuple[str, float, Metadata]]:
+        """The n nearest chunks that pass the filters. A Chroma `where` makes the query about
+        30 times slower, so filters are first applied to an unfiltered query of 4n
+        candidates, and the `where` query runs only when too few of them pass."""
+        if not any(filters.values()):
+            return self.store.query(vector, k=n)
+        passing = [c for c in self.store.query(vector, k=4 * n) if metadata_matches(c[2], filters)]
+        if len(passing) >= n:
+            return passing[:n]
+        return self.store.query(vector, k=n, where=chroma_where(filters))
 
     def _usable(self, ordered: list[str], filters: dict[str, list[str]], *, allow_confidential: bool,
                 page: int) -> Iterator[tuple[str, str, Metadata, np.ndarray]]:
