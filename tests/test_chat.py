@@ -48,9 +48,12 @@ def test_answer_cites_provided_sources_and_proposes_use_cases(chat: TestClient) 
         assert f"[{cited['number']}]" in answer["answer"]
         assert cited["doc_id"] and cited["title"] and cited["snippet"]
     matched = {u["id"]: u for u in answer["usecases"]}
-    # Census, ONS and INSEE; INSEE's record says NACE, never "industries".
-    assert {"census-acs-autocoder", "ons-survey-assist", "insee-nace-relabelling"} <= set(matched)
+    # Census, ONS, INSEE and Istat; INSEE's and Istat's records say NACE and ATECO, never
+    # "industries".
+    assert {"census-acs-autocoder", "ons-survey-assist", "insee-nace-relabelling",
+            "istat-ateco-semantic-coding"} <= set(matched)
     assert "economic activity (NACE)" in matched["insee-nace-relabelling"]["reason"]
+    assert "economic activity (NACE, ATECO)" in matched["istat-ateco-semantic-coding"]["reason"]
     assert all(s["supported"] for s in answer["sentences"])
     assert answer["prompt"] == {"id": "extractive-answer", "version": "1.0"}
     assert answer["backend"] == "extractive" and answer["timings"]["retrieval_ms"] > 0

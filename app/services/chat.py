@@ -11,7 +11,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -29,7 +29,7 @@ from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import pii
 from app.services.answerability import answer_type_in_sources
 from app.services.auth import Principal, Role
-from app.services.expansion import matched_families
+from app.services.expansion import matched_families, named_in
 from app.services.guard import (
     Guard, GuardSession, split_sentences, without_instructions,
 )
@@ -70,6 +70,28 @@ def citation(number: int, hit: Hit) -> dict[str, Any]:
     return {"number": number, "doc_id": hit.doc_id, "title": meta.get("title", ""),
             "section": meta.get("section"), "page": meta.get("page"), "url": meta.get("url"),
             "doc_type": meta.get("doc_type", ""), "snippet": hit.text[:400]}
+
+
+def best_ranks(records: dict[str, list[Hit]], rank_of: Callable[[Hit], int | None]) -> list[str]:
+    """Record ids ordered by the best rank any of their chunks had in one index."""
+    best = {doc_id: min(ranks) for doc_id, hits in records.items()
+            if (ranks := [r for h in hits if (r := rank_of(h)) is not None])}
+    return sorted(best, key=best.__getitem__)
+
+
+def matched_record(hits: list[Hit], score: float, named: list[tuple[str, list[str]]],
+                   filters: dict[str, list[str]]) -> dict[str, Any]:
+    """A matched record with why it matched: its passages, the classifications it names of
+    the families the question named, the request's filters."""
+    meta = hits[0].metadata
+    sections = list(dict.fromkeys(str(h.metadata.get("section")) for h in hits))
+    reasons = ["matched " + ", ".join(sections[:3])]
+    reasons += [f"{family} ({', '.join(names)})" for family, names in named]
+    if matched_filters := ", ".join(f"{k} {'/'.join(v)}" for k, v in filters.items() if v):
+        reasons.append(f"filters {matched_filters}")
+    return {"id": hits[0].doc_id, "title": meta.get("title", hits[0].doc_id),
+            "organisation": meta.get("organisation"), "stage": meta.get("stage"),
+            "score": round(score, 4), "reason": "; ".join(reasons)}
 
 
 class ChatService:
@@ -226,39 +248,30 @@ class ChatService:
 
     def _matching_usecases(self, query: str, filters: dict[str, list[str]],
                            allow_confidential: bool) -> list[dict[str, Any]]:
-        """Use-case records ranked by reciprocal rank fusion of each record's best dense rank
-        and best keyword rank. Records, not chunks, are fused: a record found by one index
-        only (a NACE record for a question about "industries") still ranks by how high it
-        came there, and a long record does not win on its number of chunks."""
+        """Use-case records ranked by reciprocal rank fusion of three rankings: each record's
+        best dense rank, its best keyword rank, and, when the question names a family of
+        classifications ("industries"), whether the record names one of them (NACE, ATECO).
+        Records, not chunks, are fused: a record found by one ranking only still ranks by how
+        high it came there, and a long record does not win on its number of chunks."""
         result = self.retriever.search(query, k=60, filters={**filters, "doc_type": ["usecase"]},
                                        allow_confidential=allow_confidential)
         records: dict[str, list[Hit]] = {}
         for hit in result.hits:  # best first
             records.setdefault(hit.doc_id, []).append(hit)
+        families = matched_families(query)
+        named = {doc_id: [(f.name, names) for f in families
+                          if (names := named_in(f, " ".join(h.text for h in hits)))]
+                 for doc_id, hits in records.items()}
+        rankings = [best_ranks(records, attrgetter("dense_rank")),
+                    best_ranks(records, attrgetter("keyword_rank")),
+                    sorted((d for d in records if named[d]),  # most classifications named first
+                           key=lambda d: -sum(len(names) for _, names in named[d]))]
         scores = dict.fromkeys(records, 0.0)
-        for rank_of in (attrgetter("dense_rank"), attrgetter("keyword_rank")):
-            best = {doc_id: min(ranks) for doc_id, hits in records.items()
-                    if (ranks := [r for h in hits if (r := rank_of(h)) is not None])}
-            for position, doc_id in enumerate(sorted(best, key=best.__getitem__)):
+        for ranking in rankings:
+            for position, doc_id in enumerate(ranking):
                 scores[doc_id] += 1.0 / (RECORD_RRF_K + position + 1)
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:MATCHES]
-        return [self._match(records[doc_id], scores[doc_id], query, filters) for doc_id in ranked]
-
-    @staticmethod
-    def _match(hits: list[Hit], score: float, query: str, filters: dict[str, list[str]]
-               ) -> dict[str, Any]:
-        """A matched record with why it matched: its passages, the classification families
-        the question named, the request's filters."""
-        meta, text = hits[0].metadata, " ".join(h.text for h in hits)
-        sections = list(dict.fromkeys(str(h.metadata.get("section")) for h in hits))
-        reasons = ["matched " + ", ".join(sections[:3])]
-        reasons += [f"{family.name} ({', '.join(names)})" for family in matched_families(query)
-                    if (names := [c for c in family.classifications if re.search(rf"\b{c}\b", text)])]
-        if matched_filters := ", ".join(f"{k} {'/'.join(v)}" for k, v in filters.items() if v):
-            reasons.append(f"filters {matched_filters}")
-        return {"id": hits[0].doc_id, "title": meta.get("title", hits[0].doc_id),
-                "organisation": meta.get("organisation"), "stage": meta.get("stage"),
-                "score": round(score, 4), "reason": "; ".join(reasons)}
+        return [matched_record(records[d], scores[d], named[d], filters) for d in ranked]
 
     def _stored_history(self, conversation_id: str) -> list[ChatTurn]:
         with self.db.session() as session:

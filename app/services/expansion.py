@@ -4,6 +4,7 @@
 English embedding model links the two."""
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def _contains(tokens: list[str], phrase: list[str]) -> bool:
 def matched_families(query: str) -> list[Family]:
     tokens = tokenize(query)
     return [f for f in families() if any(p and _contains(tokens, p) for p in f.phrases())]
+
+
+def named_in(family: Family, text: str) -> list[str]:
+    """The family's classifications that the text names."""
+    return [c for c in family.classifications if re.search(rf"\b{re.escape(c)}\b", text)]
 
 
 def expand_keywords(query: str) -> str:
