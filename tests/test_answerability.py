@@ -24,6 +24,7 @@ def test_figure_or_date_in_a_source_about_the_subject_is_answerable(question: st
     "What accuracy did Statistics Norway's classification service reach?",  # figure is INSEE's
     "How many users does the Data Science Campus StatsChat have?",  # no number at all
     "When was ONS StatsChat switched off?",  # no year
+    "What was Statistics Norway's GDP growth rate in 2024?",  # a possessive in the question
 ])
 def test_figure_or_date_absent_from_the_sources_is_not_answerable(question: str) -> None:
     assert not answer_type_in_sources(question, [INSEE, CAMPUS])

@@ -83,6 +83,26 @@ def test_invented_number_from_the_model_is_removed(indexed_dir: Path) -> None:
     assert answer["guard"]["removed_sentences"] >= 1
 
 
+def test_invented_name_from_the_model_is_removed(indexed_dir: Path) -> None:
+    model = ScriptedLLM(
+        "INSEE relabelled the NACE training records with an ensemble of open models [1]. "
+        "GENESIS is a software that generates data from statistical software [1].")
+    with client_for(indexed_dir, model=model) as client:
+        answer = ask(client, "How did INSEE relabel NACE codes with LLMs?")
+    assert "GENESIS" not in answer["answer"] and "INSEE relabelled" in answer["answer"]
+    assert any(s["reason"] == "names not in any source: GENESIS" for s in answer["sentences"])
+    assert not answer["grounded"]
+
+
+def test_a_list_repeating_one_item_does_not_pass_as_one_sentence(indexed_dir: Path) -> None:
+    model = ScriptedLLM("The source notes:\n\n" + "- ONS ClassifAI\n\n" * 12)
+    with client_for(indexed_dir, model=model) as client:
+        answer = ask(client, "Which offices code occupations with LLMs?")
+    # Each line is checked on its own: too short to verify, so none is kept.
+    assert "- ONS ClassifAI" not in answer["answer"] and "source notes" not in answer["answer"]
+    assert answer["guard"]["removed_sentences"] == 13
+
+
 def test_fabricated_citation_is_dropped(indexed_dir: Path) -> None:
     model = ScriptedLLM("INSEE relabelled NACE training records with open models [17].")
     with client_for(indexed_dir, model=model) as client:

@@ -16,7 +16,7 @@ from app.services.pii import names_a_person
 
 FIGURE_QUESTION = re.compile(
     r"\b(how (many|much|accurate|large|big|often)|"
-    r"what (was|is|were|are|did|does)? ?(the |its |their )?(\w+ ){0,3}(rate|share|number|percentage|"
+    r"what (was|is|were|are|did|does)? ?(the |its |their )?(\S+ ){0,4}(rate|share|number|percentage|"
     r"proportion|accuracy|precision|recall|f1|score|hit@\d|cost|budget|amount|size|total|growth|"
     r"level)\b|combien|quel(le)? (est|était) (le|la) (taux|part|nombre|budget|précision)|"
     r"wie (viele?|hoch|genau)|cu[aá]nt[oa]s?)",

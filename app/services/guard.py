@@ -3,9 +3,9 @@
 1. Citation markers `[n]` that point to no provided source are dropped (fabricated).
 2. Each sentence is scored against every source: lexical support (share of its content
    words found in the source) and embedding support (cosine similarity).
-3. A sentence with a number that no source contains is unsupported, whatever its other
-   scores: small models invent figures, and a number-level check is far more reliable
-   than word overlap for statistics.
+3. A sentence with a number, an acronym or a capitalised name that no source contains is
+   unsupported, whatever its other scores: small models invent figures and names, and
+   such a check is far more reliable than word overlap (which generic words satisfy).
 4. Unsupported sentences are removed; a supported sentence without a citation gets the
    marker of its best source. The answer is `grounded` when every kept sentence is
    supported and at least one is kept.
@@ -20,7 +20,12 @@ import numpy as np
 from app.components.keyword import tokenize
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
-SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[A-Z0-9\"'(\[¿¡À-Ý])")
+# A sentence ends at . ! ? before a capital, or at a line break (list items, headings).
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[A-Z0-9\"'(\[¿¡À-Ý])|\s*\n\s*")
+# Acronyms anywhere, and capitalised words after a sentence's first word: the names a
+# small model invents ("GENESIS", "World Economic Organization").
+ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+[a-z]?\b")
+CAPITALISED = re.compile(r"(?<=\s)[A-Z][a-zà-ÿ]+\b")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?%)?")
 # List numbering and bold markers that small models add around copied text.
 MARKDOWN_NOISE = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+|\*\*|__")
@@ -71,6 +76,17 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+def names_in(sentence: str) -> set[str]:
+    text = CITATION.sub(" ", sentence)
+    return set(ACRONYM.findall(text)) | set(CAPITALISED.findall(text))
+
+
+def invented_names(sentence: str, sources: list[str]) -> list[str]:
+    """Names of the sentence that no source contains (case-insensitively)."""
+    known = {w.lower() for w in re.findall(r"[^\W_]+", " ".join(sources))}
+    return sorted(n for n in names_in(sentence) if n.lower() not in known)
+
+
 def normalise_number(token: str) -> str:
     token = token.replace(" ", "").rstrip("%")
     # "33,544" and "33544" are one number; "2,5" (decimal comma) becomes "2.5".
@@ -111,6 +127,8 @@ class Guard:
         invented = sorted(numbers_in(sentence) - known)
         if invented:
             supported, reason = False, f"numbers not in any source: {', '.join(invented)}"
+        elif names := invented_names(sentence, sources):
+            supported, reason = False, f"names not in any source: {', '.join(names)}"
         elif len(words) < MIN_WORDS:
             supported, reason = False, "too short to verify"
         elif best_lex >= LEXICAL_ALONE or (best_emb >= EMBEDDING and best_lex >= LEXICAL_WITH_EMBEDDING):
