@@ -71,27 +71,22 @@ def test_figure_the_repository_does_not_hold_is_refused_without_calling_the_mode
     assert answer["usecases"], "the closest use cases are still listed"
 
 
-def test_invented_number_from_the_model_is_removed(indexed_dir: Path) -> None:
+@pytest.mark.parametrize(("invented", "absent", "reason"), [
+    ("The project cost 4.7 million euros and reached 99.2% accuracy [1].", ["4.7", "99.2"],
+     "numbers not in any source: 4.7, 99.2"),
+    ("GENESIS is a software that generates data from statistical software [1].", ["GENESIS"],
+     "names not in any source: GENESIS"),
+])
+def test_invented_number_or_name_from_the_model_is_removed(
+        indexed_dir: Path, invented: str, absent: list[str], reason: str) -> None:
     model = ScriptedLLM(
-        "INSEE relabelled the NACE training records with an ensemble of open models [1]. "
-        "The project cost 4.7 million euros and reached 99.2% accuracy [1].")
+        f"INSEE relabelled the NACE training records with an ensemble of open models [1]. {invented}")
     with client_for(indexed_dir, model=model) as client:
         answer = ask(client, "How did INSEE relabel NACE codes with LLMs?")
-    assert "4.7" not in answer["answer"] and "99.2" not in answer["answer"]
-    invented = [s for s in answer["sentences"] if "numbers not in any source" in s["reason"]]
-    assert invented and not answer["grounded"]
-    assert answer["guard"]["removed_sentences"] >= 1
-
-
-def test_invented_name_from_the_model_is_removed(indexed_dir: Path) -> None:
-    model = ScriptedLLM(
-        "INSEE relabelled the NACE training records with an ensemble of open models [1]. "
-        "GENESIS is a software that generates data from statistical software [1].")
-    with client_for(indexed_dir, model=model) as client:
-        answer = ask(client, "How did INSEE relabel NACE codes with LLMs?")
-    assert "GENESIS" not in answer["answer"] and "INSEE relabelled" in answer["answer"]
-    assert any(s["reason"] == "names not in any source: GENESIS" for s in answer["sentences"])
-    assert not answer["grounded"]
+    assert not any(a in answer["answer"] for a in absent)
+    assert "INSEE relabelled" in answer["answer"]
+    assert any(s["reason"] == reason for s in answer["sentences"])
+    assert not answer["grounded"] and answer["guard"]["removed_sentences"] >= 1
 
 
 def test_a_list_repeating_one_item_does_not_pass_as_one_sentence(indexed_dir: Path) -> None:

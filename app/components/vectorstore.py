@@ -5,6 +5,7 @@ a model), telemetry is off, and similarity is cosine.
 """
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -36,13 +37,18 @@ class VectorStore:
         except Exception as exc:  # chromadb raises many unrelated types for "cannot reach"
             raise ServiceUnavailable(f"vector store unavailable ({url or path}): {exc}") from exc
 
+    @cached_property
+    def max_batch_size(self) -> int:
+        """Chroma's limit on one write (a request to a Chroma server: asked once)."""
+        return int(self.client.get_max_batch_size())
+
     def count(self) -> int:
         return int(self.collection.count())
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
                metadatas: Sequence[Metadata]) -> None:
         """Write chunks in as few calls as the server's batch limit allows."""
-        step = self.client.get_max_batch_size()
+        step = self.max_batch_size
         for start in range(0, len(ids), step):
             end = start + step
             self.collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end],

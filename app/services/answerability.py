@@ -2,9 +2,9 @@
 model runs, for the questions whose answers models invent most: figures, dates and people.
 
 Such a question is answered only when one source holds a number (a year, for a date; a
-person's name, for a person) and most of the question's words. A nearby passage without the figure is exactly the situation
-in which a model writes a plausible number, and in which the extractive backend would return
-related sentences that do not answer.
+person's name, for a person) and most of the question's words. A nearby passage without the
+figure is exactly the situation in which a model writes a plausible number, and in which the
+extractive backend would return related sentences that do not answer.
 """
 
 import re

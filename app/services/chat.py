@@ -47,6 +47,8 @@ MATCHES = 8
 # Rank-fusion constant for records: few records compete, so a small constant keeps the
 # difference between first and fifth place (the chunk-level constant, 60, flattens it).
 RECORD_RRF_K = 10
+
+
 @dataclass
 class Prompts:
     answer: PromptTemplate

@@ -5,7 +5,7 @@ English embedding model links the two."""
 
 import json
 import re
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -20,6 +20,7 @@ class Family(BaseModel):
     terms: list[str]
     classifications: list[str]
 
+    @cached_property  # tokenized once, not on every search
     def phrases(self) -> list[list[str]]:
         """Every term and classification name, tokenized as the keyword index does."""
         return [tokenize(t) for t in self.terms + self.classifications]
@@ -36,7 +37,7 @@ def _contains(tokens: list[str], phrase: list[str]) -> bool:
 
 def matched_families(query: str) -> list[Family]:
     tokens = tokenize(query)
-    return [f for f in families() if any(p and _contains(tokens, p) for p in f.phrases())]
+    return [f for f in families() if any(p and _contains(tokens, p) for p in f.phrases)]
 
 
 def named_in(family: Family, text: str) -> list[str]:

@@ -81,12 +81,6 @@ def names_in(sentence: str) -> set[str]:
     return set(ACRONYM.findall(text)) | set(CAPITALISED.findall(text))
 
 
-def invented_names(sentence: str, sources: list[str]) -> list[str]:
-    """Names of the sentence that no source contains (case-insensitively)."""
-    known = {w.lower() for w in re.findall(r"[^\W_]+", " ".join(sources))}
-    return sorted(n for n in names_in(sentence) if n.lower() not in known)
-
-
 def normalise_number(token: str) -> str:
     token = token.replace(" ", "").rstrip("%")
     # "33,544" and "33544" are one number; "2,5" (decimal comma) becomes "2.5".
@@ -97,6 +91,27 @@ def normalise_number(token: str) -> str:
 
 def numbers_in(text: str) -> set[str]:
     return {normalise_number(n) for n in NUMBER.findall(CITATION.sub(" ", text))}
+
+
+@dataclass
+class Sources:
+    """The sources an answer is checked against, with what every sentence check needs from
+    them worked out once per answer, not once per sentence."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    tokens: list[set[str]] = field(init=False)
+    numbers: set[str] = field(init=False)
+    words: set[str] = field(init=False)  # lower-cased, for names
+
+    def __post_init__(self) -> None:
+        self.tokens = [set(tokenize(text)) for text in self.texts]
+        self.numbers = set().union(*(numbers_in(text) for text in self.texts))
+        self.words = {w.lower() for w in re.findall(r"[^\W_]+", " ".join(self.texts))}
+
+    def invented_names(self, sentence: str) -> list[str]:
+        """Names of the sentence that no source contains (case-insensitively)."""
+        return sorted(n for n in names_in(sentence) if n.lower() not in self.words)
 
 
 class Guard:
@@ -113,21 +128,19 @@ class Guard:
         session.finish()
         return session.result()
 
-    def check_sentence(self, sentence: str, sources: list[str], source_vectors: np.ndarray
-                       ) -> SentenceCheck:
+    def check_sentence(self, sentence: str, sources: Sources) -> SentenceCheck:
         words = set(tokenize(CITATION.sub(" ", sentence)))
-        lexical = [len(words & set(tokenize(src))) / len(words) if words else 0.0 for src in sources]
-        similarity = (self.embed([CITATION.sub("", sentence)])[0] @ source_vectors.T
-                      if sources else np.zeros(0))
+        lexical = [len(words & src) / len(words) if words else 0.0 for src in sources.tokens]
+        similarity = (self.embed([CITATION.sub("", sentence)])[0] @ sources.vectors.T
+                      if sources.texts else np.zeros(0))
         combined = [max(lex, float(sim)) for lex, sim in zip(lexical, similarity, strict=True)]
         best = int(np.argmax(combined)) + 1 if combined else None
         best_lex = max(lexical, default=0.0)
         best_emb = float(similarity.max()) if len(similarity) else 0.0
-        known = set().union(*(numbers_in(src) for src in sources)) if sources else set()
-        invented = sorted(numbers_in(sentence) - known)
+        invented = sorted(numbers_in(sentence) - sources.numbers)
         if invented:
             supported, reason = False, f"numbers not in any source: {', '.join(invented)}"
-        elif names := invented_names(sentence, sources):
+        elif names := sources.invented_names(sentence):
             supported, reason = False, f"names not in any source: {', '.join(names)}"
         elif len(words) < MIN_WORDS:
             supported, reason = False, "too short to verify"
@@ -144,7 +157,7 @@ class GuardSession:
     sentences ever reach the user."""
 
     def __init__(self, guard: Guard, sources: list[str], source_vectors: np.ndarray) -> None:
-        self.guard, self.sources, self.vectors = guard, sources, source_vectors
+        self.guard, self.sources = guard, Sources(sources, source_vectors)
         self.buffer = ""
         self.raw = ""
         self.checks: list[SentenceCheck] = []
@@ -170,12 +183,12 @@ class GuardSession:
         if not sentence:
             return None
         for n in CITATION.findall(sentence):
-            if not 1 <= int(n) <= len(self.sources):
+            if not 1 <= int(n) <= len(self.sources.texts):
                 self.fabricated.add(int(n))
         sentence = CITATION.sub(
-            lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(self.sources) else "", sentence)
+            lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(self.sources.texts) else "", sentence)
         sentence = MARKDOWN_NOISE.sub("", sentence).strip()
-        check = self.guard.check_sentence(sentence, self.sources, self.vectors)
+        check = self.guard.check_sentence(sentence, self.sources)
         if check.supported and self._repeats(sentence):
             check.supported, check.reason = False, "repeats an earlier sentence"
         self.checks.append(check)
