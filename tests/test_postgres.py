@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from alembic.config import Config
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy import inspect as inspect_db
@@ -25,12 +25,13 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.db.models import ApiKeyRow, RevisionRow, UseCaseRow
-from app.db.session import MIGRATIONS, Database, upgrade
+from app.db.session import Database, upgrade
 from app.main import create_app
 from app.services.auth import Role
 from app.services.backup import count_records, create_backup, restore_backup
 from tests import test_usecases_api
 from tests.conftest import ADMIN_KEY, make_key
+from tests.db_helpers import alembic_config
 from tests.factories import new_usecase
 
 POSTGRES_URL = os.environ.get("GAIOS_TEST_POSTGRES_URL", "")  # read before clean_environ
@@ -81,13 +82,6 @@ def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
 
 # -- migrations ------------------------------------------------------------------------
 
-def alembic_config(connection: Any) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
-
-
 def test_migrations_give_postgresql_types_and_go_down_and_up(database_url: str) -> None:
     database = Database(database_url)
     upgrade(database.engine)
@@ -103,7 +97,7 @@ def test_migrations_give_postgresql_types_and_go_down_and_up(database_url: str) 
     upgrade(database.engine)
     with database.engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-            == "0002"
+            == ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
     database.engine.dispose()
 
 
@@ -180,3 +174,29 @@ def test_backup_and_restore_through_pg_dump(tmp_path: Path,
     with database.session() as session:
         assert len(session.scalars(select(ApiKeyRow)).all()) == 1
     database.engine.dispose()
+
+
+# -- the change feed under concurrent publishing ---------------------------------------
+
+def test_concurrent_publications_get_gapless_ordered_cursors(client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.test_changes import all_changes
+
+    _, cursor = all_changes(client)
+    contributor, reviewer = make_key(client, Role.contributor), make_key(client, Role.reviewer)
+
+    def submit_and_publish(n: int) -> None:
+        office = {"name": f"Statistics Office {n}", "type": "nso", "country": "NLD"}
+        record = new_usecase(id=f"concurrent-{n}", organisations=[office])
+        assert client.post("/api/v1/usecases", json=record, headers=contributor).status_code == 201
+        assert client.post(f"/api/v1/usecases/concurrent-{n}/review", json={"action": "publish"},
+                           headers=reviewer).status_code == 200
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(submit_and_publish, range(8)))
+    changes, _ = all_changes(client, cursor)
+    assert sorted(c["id"] for c in changes) == sorted(f"concurrent-{n}" for n in range(8))
+    with client.app.state.container.db.session() as session:  # type: ignore[attr-defined]
+        seqs = list(session.scalars(text("SELECT seq FROM usecase_changes ORDER BY seq")))
+    assert seqs == list(range(1, len(seqs) + 1))

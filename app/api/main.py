@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import chat, documents, exports, health, keys, meta, search, usecases
+from app.api.routes import changes, chat, documents, exports, health, keys, meta, search, usecases
 
 api_router = APIRouter()
 api_router.include_router(usecases.router)
 api_router.include_router(exports.router)
+api_router.include_router(changes.router)
 api_router.include_router(meta.router)
 api_router.include_router(search.router)
 api_router.include_router(documents.router)

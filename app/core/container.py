@@ -13,6 +13,7 @@ from app.core.config import Settings
 from app.db.session import Database, upgrade
 from app.prompts import PromptTemplate, load_prompts
 from app.services.auth import KeyStore
+from app.services.changes import ChangeFeed
 from app.services.chat import ChatService, Prompts
 from app.services.corpus import CorpusDocument, load_documents, load_usecases
 from app.services.retrieval import Retriever
@@ -41,6 +42,10 @@ class Container:
     def load_curated(self) -> dict[str, int]:
         """Publish the curated records of the corpus folder (unchanged ones are skipped)."""
         return self.usecases.sync_curated(load_usecases(self.settings.corpus_dir))
+
+    @cached_property
+    def changes(self) -> ChangeFeed:
+        return ChangeFeed(self.db)
 
     def curated_documents(self) -> list[CorpusDocument]:
         return load_documents(self.settings.corpus_dir)

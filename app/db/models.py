@@ -58,6 +58,29 @@ class RevisionRow(Base):
     usecase: Mapped[UseCaseRow] = relationship(back_populates="revisions")
 
 
+class ChangeRow(Base):
+    """The public change log: one row each time a record is published, revised or
+    withdrawn. `seq` comes from `ChangeCounterRow` under a row lock, so a reader that has
+    seen `seq = n` can never later meet a committed change with a smaller `seq`."""
+
+    __tablename__ = "usecase_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    usecase_id: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # published | revised | withdrawn
+    revision: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChangeCounterRow(Base):
+    """One row holding the last `seq` handed out (see `ChangeRow`)."""
+
+    __tablename__ = "usecase_change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class FacetRow(Base):
     __tablename__ = "usecase_facets"
     __table_args__ = (Index("ix_facet_value", "facet", "value"),)

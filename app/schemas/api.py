@@ -51,6 +51,21 @@ class RevisionPublic(BaseModel):
     record: UseCase
 
 
+class ChangePublic(BaseModel):
+    cursor: str = Field(description="Resume after this change with `?since=<cursor>`.")
+    id: str
+    kind: Literal["published", "revised", "withdrawn"]
+    revision: int | None = Field(description="The revision now published; none when withdrawn.")
+    changed_at: datetime
+    record: UseCase | None = Field(description="The published revision; none when withdrawn.")
+
+
+class ChangeList(BaseModel):
+    data: list[ChangePublic]
+    next_cursor: str = Field(description="Pass as `since` to get the changes after this page.")
+    has_more: bool = Field(description="True when more changes wait after `next_cursor`.")
+
+
 class ReviewRequest(BaseModel):
     action: Literal["publish", "reject"]
     comment: str | None = Field(default=None, max_length=4000,

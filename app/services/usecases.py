@@ -23,6 +23,7 @@ from app.db.session import Database
 from app.errors import Conflict, InvalidRecord, NotFound, PersonalDataFound
 from app.schemas.records import UseCase
 from app.services import pii
+from app.services.changes import record_change
 from app.services.auth import Principal
 from app.services.corpus import format_validation_error
 from app.services.roles import Action, authorize, permits
@@ -162,6 +163,8 @@ class UseCaseRepository:
             # A submitter may withdraw their own submission only while it is unpublished.
             authorize(by, Action.delete_usecase,
                       own=self._owns(row, by) and row.published_revision is None)
+            if row.published_revision is not None:
+                record_change(session, usecase_id, "withdrawn", None)
             row.deleted = True
             row.published_revision = None
             row.updated_at = utcnow()
@@ -294,6 +297,8 @@ class UseCaseRepository:
 
     @staticmethod
     def _publish(session: Session, row: UseCaseRow, revision: RevisionRow) -> None:
+        record_change(session, row.id, "published" if row.published_revision is None
+                      else "revised", revision.number)
         if row.published_revision is not None and row.published_revision != revision.number:
             old = session.scalar(select(RevisionRow).where(
                 RevisionRow.usecase_id == row.id, RevisionRow.number == row.published_revision))

@@ -1,5 +1,6 @@
 """The published repository as JSON, CSV or JSON-LD."""
 
+import hashlib
 import json
 from typing import Annotated
 
@@ -31,7 +32,8 @@ def export_usecases(
     format: Annotated[str | None, Query(pattern="^(json|csv|jsonld)$",
                                         description="Overrides the Accept header")] = None,
 ) -> Response:
-    """Every published use case, in the format chosen by `format` or the Accept header."""
+    """Every published use case, in the format chosen by `format` or the Accept header.
+    Sends an `ETag`; a request whose `If-None-Match` still matches gets 304, no body."""
     fmt = choose_format(format, request.headers.get("accept", ""))
     records = container.usecases.published()
     if fmt == "csv":
@@ -41,5 +43,16 @@ def export_usecases(
                           ensure_ascii=False)
     else:
         body = export.to_json(records)
+    # The tag hashes the body itself, so it is right whatever changed the export.
+    etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+    tags = if_none_match(request.headers.get("if-none-match", ""))
+    if etag in tags or "*" in tags:
+        return Response(status_code=304, headers={"ETag": etag})
     return Response(body, media_type=MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="gaios-usecases.{fmt}"'})
+        "ETag": etag, "Content-Disposition": f'attachment; filename="gaios-usecases.{fmt}"'})
+
+
+def if_none_match(header: str) -> set[str]:
+    """The entity tags of an If-None-Match header, weak ones compared as strong (RFC 9110
+    weak comparison) and `*` meaning any."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
