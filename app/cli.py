@@ -134,10 +134,11 @@ def db_upgrade() -> None:
 def _register_pipeline_commands() -> None:
     # The pipeline and evaluation packages sit on top of app/; they join here, at the shell.
     from evaluation.cli import eval_command
-    from ingest.cli import import_command, ingest_command
+    from ingest.cli import harvest_command, import_command, ingest_command
 
     main.add_command(ingest_command)
     main.add_command(import_command)
+    main.add_command(harvest_command)
     main.add_command(eval_command)
 
 

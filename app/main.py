@@ -15,6 +15,7 @@ from app.core.config import Settings, get_settings
 from app.core.container import Container
 from app.errors import AppError, InvalidRecord, PayloadTooLarge
 from app.middleware import add_operations_middleware
+from ingest.schedule import HarvestSchedule
 
 log = logging.getLogger("gaios")
 
@@ -91,7 +92,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         counts = built.load_curated()
         log.info("curated use cases loaded: %s", counts)
         app.state.container = built
+        schedule = HarvestSchedule(built).start()
         yield
+        schedule.stop()
 
     app = FastAPI(
         title="GAIOS",

@@ -10,6 +10,9 @@ import click
 from app.core.config import get_settings
 from app.core.container import Container
 from app.observability import observe_ingest
+from app.schemas.records import UseCase
+from app.services.auth import Principal
+from app.services.harvest import HarvestReport
 from app.services.roles import OPERATOR
 from ingest.chunking import ChunkSettings
 from ingest.loaders import usecase_document
@@ -28,15 +31,39 @@ def make_ingestor(container: Container) -> Ingestor:
 def index_usecase(container: Container, usecase_id: str) -> None:
     """Bring one use case's chunks in line with its published revision: indexed when
     published, removed when withdrawn (called when a reviewer publishes or deletes)."""
-    ingestor = make_ingestor(container)
-    published = container.usecases.published(usecase_id)
-    if not published:
-        ingestor.remove(usecase_id)
-        ingestor.rebuild_keyword_index()
+    index_usecases(container, [usecase_id])
+
+
+def index_usecases(container: Container, usecase_ids: list[str]) -> None:
+    """The same for several use cases at once (one embedding pass; a harvest run)."""
+    if not usecase_ids:
         return
-    record = published[0]
-    key = f"{USECASE_SCOPE}{record.id}"
-    ingestor.run([(key, lambda: usecase_document(record, source=key))])
+    ingestor = make_ingestor(container)
+    published = {r.id: r for r in container.usecases.published(usecase_ids)}
+    for usecase_id in usecase_ids:
+        if usecase_id not in published:
+            ingestor.remove(usecase_id)
+    if len(published) < len(set(usecase_ids)):
+        ingestor.rebuild_keyword_index()
+    if published:
+        ingestor.run(usecase_sources(container, list(published.values())))
+
+
+def harvest_and_index(container: Container, source: str | None, *, by: Principal
+                      ) -> list[HarvestReport]:
+    """Harvest one source or all, then index what changed (API, CLI and schedule)."""
+    reports = container.harvest.run(source, by=by)
+    index_usecases(container, [i for r in reports for i in r.changed_ids()])
+    return reports
+
+
+def usecase_sources(container: Container, records: list[UseCase]) -> list[Source]:
+    """Index sources of published use cases, harvested ones labelled with their origin."""
+    labels = container.usecases.provenance_labels()
+    return [(f"{USECASE_SCOPE}{r.id}",
+             lambda r=r: usecase_document(r, source=f"{USECASE_SCOPE}{r.id}",
+                                          provenance=labels.get(r.id)))
+            for r in records]
 
 
 def default_sources(container: Container) -> tuple[list[Source], list[str]]:
@@ -45,9 +72,7 @@ def default_sources(container: Container) -> tuple[list[Source], list[str]]:
     container.load_curated()
     sources, scopes = file_sources([container.settings.corpus_dir / "documents"],
                                    max_bytes=container.settings.max_upload_bytes)
-    for record in container.usecases.published():
-        key = f"{USECASE_SCOPE}{record.id}"
-        sources.append((key, lambda r=record, k=key: usecase_document(r, source=k)))
+    sources += usecase_sources(container, container.usecases.published())
     return sources, [*scopes, USECASE_SCOPE]
 
 
@@ -120,3 +145,58 @@ def import_command(kind: str, path: Path, as_json: bool) -> None:
         extra = len(getattr(report, name)) - 20
         if extra > 0:
             click.echo(f"... and {extra} more {name} rows (use --json for all)")
+
+
+@click.group("harvest")
+def harvest_command() -> None:
+    """Harvest other organisations' repositories (another GAIOS, or a DCAT catalogue)."""
+
+
+@harvest_command.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--kind", type=click.Choice(["gaios", "dcat"]),
+              help="Default: dcat for a URL ending in .json/.jsonld, else gaios.")
+def harvest_add(name: str, url: str, kind: str | None) -> None:
+    """Add a source NAME at URL (nothing is fetched until `gaios harvest run`)."""
+    source = Container.build(get_settings()).harvest.add_source(name, url, kind=kind, by=OPERATOR)
+    click.echo(f"added {source['name']} ({source['kind']}) {source['url']}")
+
+
+@harvest_command.command("list")
+def harvest_list() -> None:
+    """Every source with its last run and held-back records."""
+    for source in Container.build(get_settings()).harvest.sources(by=OPERATOR):
+        report = source["last_report"] or {}
+        click.echo(f"{source['name']}\t{source['kind']}\t{source['url']}\t"
+                   f"{source['records']} records\tlast run: {source['last_run_at'] or 'never'}"
+                   f" {report.get('status', '')}\theld back: {len(source['held'])}")
+
+
+@harvest_command.command("remove")
+@click.argument("name")
+def harvest_remove(name: str) -> None:
+    """Forget source NAME and withdraw the records it brought (history kept)."""
+    container = Container.build(get_settings())
+    withdrawn = container.harvest.remove_source(name, by=OPERATOR)
+    index_usecases(container, withdrawn)
+    click.echo(f"removed {name}; withdrew {len(withdrawn)} records")
+
+
+@harvest_command.command("run")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+def harvest_run(name: str | None, as_json: bool) -> None:
+    """Harvest source NAME, or every source, and index what changed."""
+    reports = harvest_and_index(Container.build(get_settings()), name, by=OPERATOR)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], indent=1, default=str))
+    for r in reports if not as_json else []:
+        click.echo(f"{r.source}: {r.status}; added {len(r.added)}, updated {len(r.updated)}, "
+                   f"withdrawn {len(r.withdrawn)}, unchanged {r.unchanged}, near-duplicates "
+                   f"{len(r.duplicates)}, held back {len(r.held)}; {r.seconds} s"
+                   + (f"\n  {r.error}" if r.error else ""))
+        for held in r.held[:20]:
+            click.echo(f"  HELD {held['remote_id']}: {held['reason']}")
+    if any(r.status == "failed" for r in reports):
+        sys.exit(1)

@@ -173,8 +173,10 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def usecase_document(record: UseCase, *, source: str) -> LoadedDocument:
-    """A use-case record as prose sections, with its facets as filterable metadata."""
+def usecase_document(record: UseCase, *, source: str, provenance: str | None = None
+                     ) -> LoadedDocument:
+    """A use-case record as prose sections, with its facets as filterable metadata;
+    `provenance` (a harvested record's origin) is added to its title, so citations show it."""
     orgs = ", ".join(f"{o.name} ({o.country})" for o in record.organisations)
     overview = (
         f"{record.summary}\n{record.title} is a use case of {orgs}, at the "
@@ -212,7 +214,8 @@ def usecase_document(record: UseCase, *, source: str) -> LoadedDocument:
     facets.update({f"gsbpm:{c}": True for c in [*record.gsbpm, *record.gsbpm_phases()]})
     facets.update({f"gamso:{c}": True for c in record.gamso})
     return LoadedDocument(
-        doc_id=record.id, title=record.title, doc_type="usecase", source=source, parser="usecase",
+        doc_id=record.id, title=f"{record.title} ({provenance})" if provenance else record.title,
+        doc_type="usecase", source=source, parser="usecase",
         sections=[Section(h, t) for h, t in parts if t.strip()],
         url=str(record.sources[0].url), facets=facets,
     )

@@ -196,6 +196,19 @@ def probe_backup(d: Deployment, role: Role) -> bool:
     return target.is_file()
 
 
+def probe_harvest(d: Deployment, role: Role) -> bool:
+    """Adding a source, listing sources and running a harvest agree (nothing is fetched:
+    the source is removed before the run)."""
+    headers = d.headers[role]
+    name = f"source-{role}"
+    added = allowed(d.client.post("/api/v1/harvest/sources", headers=headers,
+                                  json={"name": name, "url": "http://127.0.0.1:9/x.jsonld"}))
+    if added:
+        assert d.client.delete(f"/api/v1/harvest/sources/{name}", headers=headers).status_code == 204
+    return consistent(added, allowed(d.client.get("/api/v1/harvest/sources", headers=headers)),
+                      allowed(d.client.post("/api/v1/harvest/run", json={}, headers=headers)))
+
+
 Probe = Callable[[Deployment, Role], bool]
 # For each action: the probe on something that is not the caller's own ...
 PROBES: dict[Action, Probe] = {
@@ -212,6 +225,7 @@ PROBES: dict[Action, Probe] = {
     Action.manage_keys: probe_keys,
     Action.import_records: probe_import,
     Action.backup: probe_backup,
+    Action.harvest: probe_harvest,
 }
 # ... and, where ownership matters, on the caller's own unpublished submission.
 OWN_PROBES: dict[Action, Probe] = {Action.edit: probe_edit_own,

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import changes, chat, documents, exports, health, keys, meta, search, usecases
+from app.api.routes import (
+    changes,
+    chat,
+    documents,
+    exports,
+    harvest,
+    health,
+    keys,
+    meta,
+    search,
+    usecases,
+)
 
 api_router = APIRouter()
 api_router.include_router(usecases.router)
@@ -13,3 +24,4 @@ api_router.include_router(search.router)
 api_router.include_router(documents.router)
 api_router.include_router(chat.router)
 api_router.include_router(keys.router)
+api_router.include_router(harvest.router)

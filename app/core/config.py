@@ -72,6 +72,22 @@ class LLMSettings(BaseModel):
     )
 
 
+class HarvestSettings(BaseModel):
+    interval_minutes: int = Field(
+        default=0, ge=0, description="Harvest every source this often inside `gaios serve`; "
+        "0 (the default): only when `gaios harvest run` or the admin API asks.")
+    max_response_bytes: int = Field(
+        default=20_000_000, ge=1024, description="Largest response read from a source.")
+    max_records: int = Field(
+        default=20_000, ge=1, description="Most records taken from one source in one run.")
+    timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Per-request timeout when reading a source.")
+    max_seconds: float = Field(
+        default=600.0, gt=0, description="Longest one source's run may take; then it stops "
+        "and resumes from where it got to next time.")
+    max_redirects: int = Field(default=3, ge=0, le=10, description="Redirects followed.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GAIOS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -151,6 +167,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    harvest: HarvestSettings = HarvestSettings()
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from app.db.session import Database, upgrade
 from app.prompts import PromptTemplate, load_prompts
 from app.services.auth import KeyStore
 from app.services.changes import ChangeFeed
+from app.services.harvest import HarvestService
 from app.services.chat import ChatService, Prompts
 from app.services.corpus import CorpusDocument, load_documents, load_usecases
 from app.services.retrieval import Retriever
@@ -46,6 +47,10 @@ class Container:
     @cached_property
     def changes(self) -> ChangeFeed:
         return ChangeFeed(self.db)
+
+    @cached_property
+    def harvest(self) -> HarvestService:
+        return HarvestService(self.db, self.usecases, self.settings.harvest)
 
     def curated_documents(self) -> list[CorpusDocument]:
         return load_documents(self.settings.corpus_dir)

@@ -81,6 +81,52 @@ class ChangeCounterRow(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class HarvestSourceRow(Base):
+    """Another organisation's repository that this one harvests (added by an admin)."""
+
+    __tablename__ = "harvest_sources"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    kind: Mapped[str] = mapped_column(String(10))  # gaios | dcat
+    cursor: Mapped[str | None] = mapped_column(String(64))  # gaios: last change seen
+    etag: Mapped[str | None] = mapped_column(String(200))  # dcat: last catalogue seen
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_report: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class HarvestedRecordRow(Base):
+    """Where a harvested use case comes from; the record itself is an ordinary use case
+    whose `origin` is `harvest` (read-only here)."""
+
+    __tablename__ = "harvested_records"
+
+    usecase_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(40), index=True)
+    remote_id: Mapped[str] = mapped_column(String(300))
+    remote_url: Mapped[str] = mapped_column(String(1000))
+    remote_revision: Mapped[int | None] = mapped_column(Integer)
+    licence: Mapped[str | None] = mapped_column(String(200))
+    harvested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    duplicate_of: Mapped[str | None] = mapped_column(String(80), index=True)
+
+
+class HarvestHeldRow(Base):
+    """A record a source offered that failed validation or the personal-data screen: kept
+    out of the repository, with the reason, until the source sends a good version."""
+
+    __tablename__ = "harvest_held"
+    __table_args__ = (UniqueConstraint("source_name", "remote_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_name: Mapped[str] = mapped_column(String(40), index=True)
+    remote_id: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class FacetRow(Base):
     __tablename__ = "usecase_facets"
     __table_args__ = (Index("ix_facet_value", "facet", "value"),)

@@ -18,6 +18,16 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class Provenance(BaseModel):
+    source: str = Field(description="The harvest source's name in this repository.")
+    source_url: str
+    remote_id: str
+    remote_url: str
+    remote_revision: int | None
+    licence: str | None
+    harvested_at: datetime
+
+
 class UseCaseDetail(BaseModel):
     record: UseCase
     status: Literal["submitted", "published", "rejected", "superseded"]
@@ -27,6 +37,10 @@ class UseCaseDetail(BaseModel):
     origin: str
     review_comment: str | None = None
     updated_at: datetime
+    provenance: Provenance | None = Field(
+        default=None, description="Where a harvested record comes from (read-only here).")
+    also_reported_by: list[Provenance] = Field(
+        default=[], description="Other repositories reporting the same use case.")
 
 
 class UseCaseList(BaseModel):

@@ -41,6 +41,7 @@ class Action(StrEnum):
     manage_keys = "manage_keys"
     import_records = "import_records"
     backup = "backup"
+    harvest = "harvest"
 
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -57,6 +58,7 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.manage_keys: "Create, list and revoke API keys",
     Action.import_records: "Import inventories (`gaios import`)",
     Action.backup: "Back up and restore (`gaios backup`, `gaios restore`)",
+    Action.harvest: "Add harvest sources and run harvests (`gaios harvest`)",
 }
 
 ROLES = (Role.anonymous, Role.reader, Role.contributor, Role.reviewer, Role.admin)
@@ -77,6 +79,7 @@ _ROWS: dict[Action, tuple[Grant, Grant, Grant, Grant, Grant]] = {
     Action.manage_keys: (N, N, N, N, Y),
     Action.import_records: (N, N, N, N, Y),
     Action.backup: (N, N, N, N, Y),
+    Action.harvest: (N, N, N, N, Y),
 }
 
 PERMISSIONS: dict[Action, dict[Role, Grant]] = {

@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.db.models import FacetRow, RevisionRow, UseCaseRow, utcnow
+from app.db.models import (
+    FacetRow,
+    HarvestedRecordRow,
+    HarvestSourceRow,
+    RevisionRow,
+    UseCaseRow,
+    utcnow,
+)
 from app.db.session import Database
 from app.errors import Conflict, InvalidRecord, NotFound, PersonalDataFound
 from app.schemas.records import UseCase
@@ -125,6 +132,7 @@ class UseCaseRepository:
         with self.db.session() as session:
             row = self._row(session, usecase_id, by)
             authorize(by, Action.edit, own=self._owns(row, by))
+            self._refuse_harvested(row)
             self._check_duplicate(session, record, exclude=usecase_id)
             pending = self._revision_row(session, usecase_id, row.latest_revision)
             if pending.status == "submitted":
@@ -163,12 +171,37 @@ class UseCaseRepository:
             # A submitter may withdraw their own submission only while it is unpublished.
             authorize(by, Action.delete_usecase,
                       own=self._owns(row, by) and row.published_revision is None)
-            if row.published_revision is not None:
-                record_change(session, usecase_id, "withdrawn", None)
-            row.deleted = True
-            row.published_revision = None
-            row.updated_at = utcnow()
-            session.execute(delete(FacetRow).where(FacetRow.usecase_id == usecase_id))
+            self._refuse_harvested(row)
+            self._withdraw(session, row)
+
+    def store_harvested(self, record: UseCase) -> str:
+        """Store a validated harvested record as published: `added`, `updated` (a new
+        revision) or `unchanged`. A local record with the same id is never overwritten."""
+        with self.db.session() as session:
+            row = session.get(UseCaseRow, record.id)
+            if row is not None and row.origin != "harvest":
+                raise Conflict(f"a local use case already has the id {record.id!r}",
+                               errors=[{"field": "id", "reason": "taken by a local record"}])
+        counts = self.sync_curated([record], origin="harvest")
+        return next(k for k, n in counts.items() if n)
+
+    def withdraw_harvested(self, usecase_id: str) -> bool:
+        """Withdraw a harvested record (its source withdrew it); False if nothing to do."""
+        with self.db.session() as session:
+            row = session.get(UseCaseRow, usecase_id)
+            if row is None or row.deleted or row.origin != "harvest":
+                return False
+            self._withdraw(session, row)
+            return True
+
+    def find_duplicate(self, record: UseCase, *, exclude: set[str]) -> str | None:
+        """The id of a published record of the same organisation with a very similar title
+        or summary (ids in `exclude` aside), or None."""
+        with self.db.session() as session:
+            for row, other in self._similar(session, record, published_only=True):
+                if row.id not in exclude:
+                    return row.id
+        return None
 
     def import_records(self, records: list[UseCase], *, by: Principal) -> dict[str, int]:
         """Store imported inventory records as published (`gaios import`; admins)."""
@@ -217,7 +250,7 @@ class UseCaseRepository:
             rev = self._revision_row(session, usecase_id, number)
             if rev.status != "published" and not self._may_see_pending(row, by):
                 raise NotFound(f"no revision {number} of use case {usecase_id!r}")
-            return self._detail(row, rev)
+            return {**self._detail(row, rev), **self._provenance(session, usecase_id)}
 
     def revisions(self, usecase_id: str, *, by: Principal) -> list[dict[str, Any]]:
         with self.db.session() as session:
@@ -245,15 +278,24 @@ class UseCaseRepository:
                 if status == "published" else {}
             return Page(items=items, count=count, facets=facets)
 
-    def published(self, usecase_id: str | None = None) -> list[UseCase]:
-        """Every published record (for exports and for indexing), or just this one."""
+    def published(self, usecase_ids: list[str] | None = None) -> list[UseCase]:
+        """Every published record (for exports and for indexing), or those among these ids."""
         query = select(RevisionRow.data).join(
             UseCaseRow, (UseCaseRow.id == RevisionRow.usecase_id)
             & (UseCaseRow.published_revision == RevisionRow.number)).order_by(UseCaseRow.id)
-        if usecase_id is not None:
-            query = query.where(UseCaseRow.id == usecase_id)
+        if usecase_ids is not None:
+            query = query.where(UseCaseRow.id.in_(usecase_ids))
         with self.db.session() as session:
             return [UseCase.model_validate(d) for d in session.execute(query).scalars()]
+
+    def provenance_labels(self) -> dict[str, str]:
+        """For each harvested record, the words a citation adds to its title."""
+        with self.db.session() as session:
+            rows = session.execute(select(HarvestedRecordRow.usecase_id, HarvestSourceRow.name,
+                                          HarvestSourceRow.url).join(
+                HarvestSourceRow, HarvestSourceRow.name == HarvestedRecordRow.source_name)
+                .where(HarvestedRecordRow.duplicate_of.is_(None))).all()
+        return {i: f"from the {name} repository, {url}" for i, name, url in rows}
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -264,6 +306,21 @@ class UseCaseRepository:
         if row.published_revision is None and not self._may_see_pending(row, by):
             raise NotFound(f"no use case with id {usecase_id!r}")
         return row
+
+    @staticmethod
+    def _refuse_harvested(row: UseCaseRow) -> None:
+        if row.origin == "harvest":
+            raise Conflict(f"{row.id!r} is harvested from another repository and read-only "
+                           "here; it changes when its source changes it")
+
+    @staticmethod
+    def _withdraw(session: Session, row: UseCaseRow) -> None:
+        if row.published_revision is not None:
+            record_change(session, row.id, "withdrawn", None)
+        row.deleted = True
+        row.published_revision = None
+        row.updated_at = utcnow()
+        session.execute(delete(FacetRow).where(FacetRow.usecase_id == row.id))
 
     @staticmethod
     def _owns(row: UseCaseRow, by: Principal) -> bool:
@@ -315,20 +372,28 @@ class UseCaseRepository:
         session.add_all(FacetRow(usecase_id=row.id, facet=f, value=v)
                         for f, v in set(facet_values(record, row.origin)))
 
-    def _check_duplicate(self, session: Session, record: UseCase, *, exclude: str | None) -> None:
-        """409 when the same organisation already has a very similar title or summary."""
+    def _similar(self, session: Session, record: UseCase, *, published_only: bool
+                 ) -> Iterable[tuple[UseCaseRow, float]]:
+        """Records of the same organisation whose title or summary is nearly the same."""
         orgs = [o.name.lower() for o in record.organisations]
         query = select(UseCaseRow).where(
             UseCaseRow.deleted.is_(False),
             or_(*[UseCaseRow.search_text.contains(o) for o in orgs]),
         )
+        if published_only:
+            query = query.where(UseCaseRow.published_revision.is_not(None))
         for row in session.scalars(query):
-            if row.id == exclude:
-                continue
-            other = self._revision_row(session, row.id, row.latest_revision).data
+            number = row.published_revision if published_only else row.latest_revision
+            other = self._revision_row(session, row.id, number or row.latest_revision).data
             score = max(_similarity(record.title, str(other["title"])),
                         _similarity(record.summary, str(other["summary"])))
             if score >= self.duplicate_threshold:
+                yield row, score
+
+    def _check_duplicate(self, session: Session, record: UseCase, *, exclude: str | None) -> None:
+        """409 when the same organisation already has a very similar title or summary."""
+        for row, score in self._similar(session, record, published_only=False):
+            if row.id != exclude:
                 raise Conflict(
                     f"this looks like a near-duplicate of the existing use case {row.id!r} "
                     f"(similarity {score:.2f}); edit that record instead",
@@ -370,6 +435,25 @@ class UseCaseRepository:
             .group_by(FacetRow.value).order_by(func.count().desc(), FacetRow.value)
         ).all()
         return {value: count for value, count in rows}
+
+    @staticmethod
+    def _provenance(session: Session, usecase_id: str) -> dict[str, Any]:
+        """Where a harvested record comes from, and which other repositories report the
+        same use case."""
+        def describe(h: HarvestedRecordRow, source_url: str) -> dict[str, Any]:
+            return {"source": h.source_name, "source_url": source_url, "remote_id": h.remote_id,
+                    "remote_url": h.remote_url, "remote_revision": h.remote_revision,
+                    "licence": h.licence, "harvested_at": h.harvested_at}
+
+        rows = session.execute(select(HarvestedRecordRow, HarvestSourceRow.url).join(
+            HarvestSourceRow, HarvestSourceRow.name == HarvestedRecordRow.source_name).where(
+            or_(HarvestedRecordRow.usecase_id == usecase_id,
+                HarvestedRecordRow.duplicate_of == usecase_id))).all()
+        own = [describe(h, url) for h, url in rows if h.usecase_id == usecase_id
+               and h.duplicate_of is None]
+        return {"provenance": own[0] if own else None,
+                "also_reported_by": [describe(h, url) for h, url in rows
+                                     if h.duplicate_of == usecase_id]}
 
     @staticmethod
     def _detail(row: UseCaseRow, rev: RevisionRow) -> dict[str, Any]:

@@ -37,7 +37,7 @@ FILTER_VOCABULARIES: dict[str, set[str] | None] = {
     "pattern": {m.value for m in v.GenAIPattern},
     "organisation": None,
     "country": None,
-    "origin": {"curated", "submission", "import"},
+    "origin": {"curated", "submission", "import", "harvest"},
 }
 
 
