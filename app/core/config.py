@@ -73,7 +73,7 @@ class LLMSettings(BaseModel):
 
 
 class HarvestSettings(BaseModel):
-    interval_minutes: int = Field(
+    interval_minutes: float = Field(
         default=0, ge=0, description="Harvest every source this often inside `gaios serve`; "
         "0 (the default): only when `gaios harvest run` or the admin API asks.")
     max_response_bytes: int = Field(
