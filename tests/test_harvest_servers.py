@@ -95,6 +95,10 @@ def test_b_follows_a(servers: tuple[Server, Server]) -> None:
     assert first["status"] == "ok" and first["added"] == [] and len(first["duplicates"]) >= 30
     assert b.api("GET", "/usecases/ons-statschat").json()["also_reported_by"][0]["source"] \
         == "pharos"
+    # One answer, citing B's record with A's report of the same use case.
+    statschat = b.api("POST", "/chat", json={"question": "What is the ONS StatsChat?"}).json()
+    cited = [c["title"] for c in statschat["citations"] if "StatsChat" in c["title"]]
+    assert cited and all("also reported by the pharos repository" in t for t in cited), cited
 
     publish_in_a(a, RECORD, new=True)
     assert harvest(b)["added"] == ["pharos-pharos-price-scraping"]

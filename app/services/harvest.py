@@ -57,7 +57,9 @@ class HarvestReport:
     seconds: float = 0.0
 
     def changed_ids(self) -> list[str]:
-        return [*self.added, *self.updated, *self.withdrawn]
+        """Records to index again: changed ones, and those newly reported also here."""
+        return list(dict.fromkeys([*self.added, *self.updated, *self.withdrawn,
+                                   *(d["reported_also_as"] for d in self.duplicates)]))
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

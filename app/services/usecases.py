@@ -289,13 +289,22 @@ class UseCaseRepository:
             return [UseCase.model_validate(d) for d in session.execute(query).scalars()]
 
     def provenance_labels(self) -> dict[str, str]:
-        """For each harvested record, the words a citation adds to its title."""
+        """For each harvested record, and each record other repositories also report, the
+        words a citation adds to its title."""
         with self.db.session() as session:
-            rows = session.execute(select(HarvestedRecordRow.usecase_id, HarvestSourceRow.name,
-                                          HarvestSourceRow.url).join(
+            rows = session.execute(select(
+                HarvestedRecordRow.usecase_id, HarvestedRecordRow.duplicate_of,
+                HarvestSourceRow.name, HarvestSourceRow.url).join(
                 HarvestSourceRow, HarvestSourceRow.name == HarvestedRecordRow.source_name)
-                .where(HarvestedRecordRow.duplicate_of.is_(None))).all()
-        return {i: f"from the {name} repository, {url}" for i, name, url in rows}
+                .order_by(HarvestSourceRow.name)).all()
+        labels: dict[str, list[str]] = {}
+        for usecase_id, duplicate_of, name, url in rows:
+            if duplicate_of is None:
+                labels.setdefault(usecase_id, []).insert(0, f"from the {name} repository, {url}")
+            else:
+                labels.setdefault(duplicate_of, []).append(
+                    f"also reported by the {name} repository, {url}")
+        return {i: "; ".join(parts) for i, parts in labels.items()}
 
     # -- helpers --------------------------------------------------------------------------
 
