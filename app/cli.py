@@ -120,6 +120,42 @@ def restore(path: Path, force: bool) -> None:
 
 
 @main.group()
+def report() -> None:
+    """Reports on the repository."""
+
+
+@report.command("landscape")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write.")
+@click.option("--filter", "filters", multiple=True, metavar="NAME=VALUE",
+              help="A use-case browser filter, e.g. gsbpm=5 or stage=pilot (repeatable).")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="The server the report's links open.")
+def report_landscape(out: Path, filters: tuple[str, ...], base_url: str) -> None:
+    """The landscape page (charts and tables) as one self-contained HTML file."""
+    from datetime import date
+
+    from app.api.routes.usecases import filters_from_query
+    from app.api.routes.web import STATIC_DIR
+    from app.services.landscape import build_landscape
+    from app.web.landscape import Links, landscape_report
+
+    params = []
+    for item in filters:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--filter")
+        params.append((name.strip(), value.strip()))
+    container = Container.build(get_settings())
+    container.load_curated()
+    land = build_landscape(container.usecases.matching(filters_from_query(params)))
+    css = (STATIC_DIR / "css" / "gaios.css").read_text(encoding="utf-8")
+    out.write_text(landscape_report(land, Links(params, prefix=base_url.rstrip("/")), css=css,
+                                    generated=date.today().isoformat()), encoding="utf-8")
+    click.echo(f"wrote {out}: {land.total} use cases")
+
+
+@main.group()
 def db() -> None:
     """Database maintenance."""
 

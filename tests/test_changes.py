@@ -10,7 +10,6 @@ from sqlalchemy import text
 from app.db.session import Database, upgrade
 from app.services.changes import record_change
 from tests.db_helpers import alembic_config
-
 from tests.factories import new_usecase
 
 RECORD = "demo-nso-coding-assistant"

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from app.services.auth import Role
 from tests.conftest import ADMIN_KEY, make_key
 from tests.factories import new_usecase
 from tests.harvest_helpers import (
@@ -18,7 +19,6 @@ from tests.harvest_helpers import (
     dataset,
     start_organisation,
 )
-from app.services.auth import Role
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 CODING = dataset("occ-coding", title="Occupation coding with a small open model",

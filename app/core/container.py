@@ -14,9 +14,9 @@ from app.db.session import Database, upgrade
 from app.prompts import PromptTemplate, load_prompts
 from app.services.auth import KeyStore
 from app.services.changes import ChangeFeed
-from app.services.harvest import HarvestService
 from app.services.chat import ChatService, Prompts
 from app.services.corpus import CorpusDocument, load_documents, load_usecases
+from app.services.harvest import HarvestService
 from app.services.retrieval import Retriever
 from app.services.usecases import UseCaseRepository
 

@@ -31,13 +31,13 @@ from app.errors import Conflict, InvalidRecord, NotFound, PersonalDataFound
 from app.schemas.records import UseCase
 from app.services import pii
 from app.services.changes import record_change
-from app.services.auth import Principal
+from app.services.auth import ANONYMOUS, Principal
 from app.services.corpus import format_validation_error
 from app.services.roles import Action, authorize, permits
 
 FACETS = (
     "gsbpm", "gsbpm_phase", "gamso", "stage", "scope", "organisation", "country",
-    "openness", "hosting", "task_type", "pattern", "origin",
+    "openness", "hosting", "task_type", "pattern", "origin", "org_type", "year",
 )
 
 
@@ -77,6 +77,10 @@ def facet_values(record: UseCase, origin: str) -> Iterable[tuple[str, str]]:
     for org in record.organisations:
         yield "organisation", org.acronym or org.name
         yield "country", org.country
+        yield "org_type", org.type
+    year = record.year_reported or record.year_started
+    if year:
+        yield "year", year[:4]
 
 
 def validate_record(data: object) -> UseCase:
@@ -285,6 +289,16 @@ class UseCaseRepository:
             & (UseCaseRow.published_revision == RevisionRow.number)).order_by(UseCaseRow.id)
         if usecase_ids is not None:
             query = query.where(UseCaseRow.id.in_(usecase_ids))
+        with self.db.session() as session:
+            return [UseCase.model_validate(d) for d in session.execute(query).scalars()]
+
+    def matching(self, filters: Filters) -> list[UseCase]:
+        """Every published record matching the filters (the landscape's figures)."""
+        ids = self._filtered(self._status_query("published", ANONYMOUS), filters).subquery()
+        query = select(RevisionRow.data).join(
+            UseCaseRow, (UseCaseRow.id == RevisionRow.usecase_id)
+            & (UseCaseRow.published_revision == RevisionRow.number)).where(
+            UseCaseRow.id.in_(select(ids.c.id)))
         with self.db.session() as session:
             return [UseCase.model_validate(d) for d in session.execute(query).scalars()]
 

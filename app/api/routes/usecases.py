@@ -38,6 +38,8 @@ FILTER_VOCABULARIES: dict[str, set[str] | None] = {
     "organisation": None,
     "country": None,
     "origin": {"curated", "submission", "import", "harvest"},
+    "org_type": {m.value for m in v.OrganisationType},
+    "year": None,
 }
 
 
@@ -82,6 +84,16 @@ def build_filters(given: dict[str, list[str]], gsbpm: list[str], q: str | None) 
     return Filters(values=values, q=q)
 
 
+FILTER_PARAMS = ("gsbpm", *FILTER_VOCABULARIES)
+
+
+def filters_from_query(params: list[tuple[str, str]]) -> Filters:
+    """The browser's filters from a query string (the landscape page takes the same)."""
+    given = {name: [v for k, v in params if k == name and v] for name in FILTER_VOCABULARIES}
+    q = next((v for k, v in params if k == "q" and v.strip()), None)
+    return build_filters(given, [v for k, v in params if k == "gsbpm" and v], q)
+
+
 @router.get("", response_model=UseCaseList)
 def list_usecases(
     container: ContainerDep,
@@ -97,6 +109,8 @@ def list_usecases(
     task_type: Annotated[list[str], Query()] = [],
     pattern: Annotated[list[str], Query()] = [],
     origin: Annotated[list[str], Query()] = [],
+    org_type: Annotated[list[str], Query(description="Organisation type, e.g. nso")] = [],
+    year: Annotated[list[str], Query(description="Year reported (or started), e.g. 2025")] = [],
     q: Annotated[str | None, Query(max_length=200, description="Words in title, summary, organisation")] = None,
     status: Annotated[str, Query(pattern="^(published|submitted|rejected)$")] = "published",
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
@@ -107,7 +121,8 @@ def list_usecases(
     submitter and for reviewers only."""
     given = {"gamso": gamso, "stage": stage, "scope": scope, "organisation": organisation,
              "country": country, "openness": openness, "hosting": hosting,
-             "task_type": task_type, "pattern": pattern, "origin": origin}
+             "task_type": task_type, "pattern": pattern, "origin": origin,
+             "org_type": org_type, "year": year}
     filters = build_filters(given, gsbpm, q)
     page = container.usecases.search(filters, by=principal, status=status, limit=limit, offset=offset)
     return {"data": page.items, "count": page.count, "limit": limit, "offset": offset,

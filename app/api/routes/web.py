@@ -20,8 +20,12 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import ContainerDep, api_key_of
 from app.api.routes.documents import DOC_TYPES
-from app.errors import AppError, NotFound, Unauthorized
+from app.api.routes.usecases import FILTER_PARAMS, filters_from_query
+from app.errors import AppError, InvalidRecord, NotFound, Unauthorized
 from app.services.auth import ANONYMOUS, Principal
+from app.services.landscape import build_landscape
+from app.services.roles import Action, authorize
+from app.web.landscape import Links, landscape_html
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -139,11 +143,30 @@ def usecase_page(usecase_id: str, request: Request, container: ContainerDep) -> 
     try:
         title = str(container.usecases.get(usecase_id, by=principal)["record"]["title"])
     except NotFound:
-        return render("notfound", "Not found", status_code=404,
+        return render("notfound", "Not found", status_code=404, heading="Not found",
                       message=f"There is no use case with the id “{usecase_id}”.")
     except AppError:
         title = "Use case"
     return render("usecase", title, usecase_id=usecase_id)
+
+
+@router.get("/landscape", response_class=HTMLResponse)
+def landscape_page(request: Request, container: ContainerDep) -> HTMLResponse:
+    """Charts of the published records, with the browser's filters (`?gsbpm=5&stage=pilot`)."""
+    principal = cookie_principal(request, container)
+    authorize(principal, Action.read, anonymous_read=container.settings.anonymous_read)
+    params = [(k, v[:200]) for k, v in request.query_params.multi_items()
+              if k in (*FILTER_PARAMS, "q")]
+    try:
+        land = build_landscape(container.usecases.matching(filters_from_query(params)))
+    except InvalidRecord as exc:
+        reasons = "; ".join(f"{e['field']}: {e['reason']}" for e in exc.errors)
+        return render("notfound", "Landscape", status_code=422,
+                      heading="These filters cannot be shown", message=f"{exc.message}: {reasons}.")
+    shown = ", ".join(f"{k} = {v}" for k, v in params) or "none"
+    links = Links(params)
+    return render("landscape", "Landscape", total=str(land.total), filters=shown,
+                  browse_link=links.to(), figures_html=landscape_html(land, links))
 
 
 @router.get("/contribute", response_class=HTMLResponse)

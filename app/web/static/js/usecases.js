@@ -5,12 +5,16 @@
 import { API, api, describeError, fill, h, humanise, initPage, termLabel, vocabularies } from "./common.js";
 
 const PAGE_SIZE = 20;
-const FILTERS = ["gsbpm", "gamso", "stage", "organisation", "country", "openness", "hosting"];
+// The last six have no menu: they come from links (the landscape page) and show as chips.
+const FILTERS = ["gsbpm", "gamso", "stage", "organisation", "country", "openness", "hosting",
+  "task_type", "pattern", "scope", "org_type", "year", "origin"];
 const LABELS = {
   gsbpm: "GSBPM", gamso: "GAMSO", stage: "Stage", organisation: "Organisation", country: "Country",
-  openness: "Model openness", hosting: "Hosting", q: "Search",
+  openness: "Model openness", hosting: "Hosting", task_type: "Task", pattern: "Technique",
+  scope: "Scope", org_type: "Organisation type", year: "Year", origin: "Origin", q: "Search",
 };
-const VOCAB_OF = { gamso: "gamso", stage: "lifecycle_stage", openness: "model_openness", hosting: "hosting" };
+const VOCAB_OF = { gamso: "gamso", stage: "lifecycle_stage", openness: "model_openness", hosting: "hosting",
+  task_type: "task_types", pattern: "genai_patterns", scope: "scope", org_type: "organisation_type" };
 
 const $ = (id) => document.getElementById(id);
 const results = $("results");

@@ -1,0 +1,1 @@
+"""The web interface: templates, static files and the server-drawn landscape charts."""
