@@ -60,3 +60,33 @@ def test_report_command_writes_a_self_contained_page(settings: Settings, tmp_pat
     assert 'href="https://gaios.example/usecases?gsbpm=5&amp;stage=' in html
     bad = CliRunner().invoke(main, ["report", "landscape", "--out", str(out), "--filter", "x"])
     assert bad.exit_code != 0 and "NAME=VALUE" in bad.output
+
+
+def test_upgrade_adds_the_new_facets_to_records_published_before(tmp_path: Path) -> None:
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db.session import Database, upgrade
+    from tests.db_helpers import alembic_config
+    from tests.factories import new_usecase
+
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    with database.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0006")
+        connection.execute(text(
+            "INSERT INTO usecases (id, origin, latest_revision, published_revision, deleted, title,"
+            " search_text, created_at, updated_at) VALUES ('demo', 'curated', 1, 1, :no, 't', '',"
+            " '2026-01-01', '2026-01-01')"), {"no": False})
+        connection.execute(text(
+            "INSERT INTO usecase_revisions (usecase_id, number, status, data, content_hash, author,"
+            " created_at) VALUES ('demo', 1, 'published', :data, 'x', 'test', '2026-01-01')"),
+            {"data": json.dumps(new_usecase(id="demo", year_reported="2024"))})
+    upgrade(database.engine)
+    with database.engine.connect() as connection:
+        facets = set(connection.execute(text(
+            "SELECT facet, value FROM usecase_facets WHERE usecase_id = 'demo'")).all())
+    assert facets == {("org_type", "nso"), ("year", "2024"), ("org_key", "demo statistics office"),
+                      ("org_key", "dso")}
+    database.engine.dispose()

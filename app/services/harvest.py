@@ -151,12 +151,12 @@ class HarvestService:
         with self.db.session() as session:
             source = self._source_row(session, name)
             url, kind, cursor, etag = source.url, source.kind, source.cursor, source.etag
-        fetcher, own = self._fetcher(), self._harvested_ids(name)
+        fetcher = self._fetcher()
         try:
             if kind == "gaios":
-                cursor = self._from_feed(fetcher, name, url, cursor, report, own, started)
+                cursor = self._from_feed(fetcher, name, url, cursor, report, started)
             else:
-                etag = self._from_catalogue(fetcher, name, url, etag, report, own)
+                etag = self._from_catalogue(fetcher, name, url, etag, report)
         except (SourceError, CatalogueError) as exc:
             report.status, report.error = "failed", str(exc)
         finally:
@@ -171,7 +171,7 @@ class HarvestService:
         return report
 
     def _from_feed(self, fetcher: JsonFetcher, name: str, url: str, cursor: str | None,
-                   report: HarvestReport, own: set[str], started: float) -> str | None:
+                   report: HarvestReport, started: float) -> str | None:
         taken = 0
         for page in self._feed_pages(fetcher, url, cursor):
             for change in page["data"]:
@@ -182,7 +182,7 @@ class HarvestService:
                 if offered.data is not None:
                     offered.licence = str((offered.data.get("record_meta") or {})
                                           .get("licence") or "") or None
-                self._apply(name, offered, report, own)
+                self._apply(name, offered, report)
                 cursor, taken = str(change.get("cursor")), taken + 1
             if taken >= self.settings.max_records or \
                     time.monotonic() - started > self.settings.max_seconds:
@@ -205,14 +205,14 @@ class HarvestService:
             cursor = str(page.get("next_cursor"))
 
     def _from_catalogue(self, fetcher: JsonFetcher, name: str, url: str, etag: str | None,
-                        report: HarvestReport, own: set[str]) -> str | None:
+                        report: HarvestReport) -> str | None:
         fetched = fetcher.get(url, etag=etag)
         if fetched.status == 304:
             report.status = "unchanged"
             return etag
         offered = read_catalogue(fetched.data, catalogue_url=url)[: self.settings.max_records]
         for item in offered:
-            self._apply(name, item, report, own)
+            self._apply(name, item, report)
         seen = {local_id(name, o.remote_id) for o in offered}
         for gone in sorted(self._harvested_ids(name) - seen):  # a catalogue lists all it has
             if self.usecases.withdraw_harvested(gone):
@@ -221,10 +221,8 @@ class HarvestService:
 
     # -- one record ------------------------------------------------------------------------
 
-    def _apply(self, name: str, offered: Offered, report: HarvestReport, own: set[str]
-               ) -> None:
-        """Withdraw, hold back, link as a duplicate, or store one offered record; `own`
-        holds the ids this source has brought, which are never its duplicates."""
+    def _apply(self, name: str, offered: Offered, report: HarvestReport) -> None:
+        """Withdraw, hold back, link as a duplicate, or store one offered record."""
         record_id = local_id(name, offered.remote_id)
         if offered.data is None:
             if self.usecases.withdraw_harvested(record_id):
@@ -232,15 +230,13 @@ class HarvestService:
             return
         try:
             record = validate_record({**offered.data, "id": record_id, "related": []})
-            duplicate = self.usecases.find_duplicate(record, exclude=own | {record_id})
+            duplicate = self.usecases.find_duplicate(record, source=name)
             if duplicate is None:
                 outcome = self.usecases.store_harvested(record)
         except AppError as exc:
             self._hold(name, offered, exc, report)
             return
         self._provenance(name, record_id, offered, duplicate_of=duplicate)
-        if duplicate is None:
-            own.add(record_id)
         if duplicate is not None:
             report.duplicates.append({"id": record_id, "reported_also_as": duplicate})
         elif outcome == "unchanged":

@@ -78,6 +78,8 @@ def facet_values(record: UseCase, origin: str) -> Iterable[tuple[str, str]]:
         yield "organisation", org.acronym or org.name
         yield "country", org.country
         yield "org_type", org.type
+        # Not a browser filter: how duplicates from other repositories are looked up.
+        yield from (("org_key", n.lower()) for n in (org.name, org.acronym) if n)
     year = record.year_reported or record.year_started
     if year:
         yield "year", year[:4]
@@ -99,8 +101,13 @@ def validate_record(data: object) -> UseCase:
     return record
 
 
-def _similarity(a: str, b: str) -> float:
-    return SequenceMatcher(None, a.lower().strip(), b.lower().strip()).ratio()
+def _similarity(a: str, b: str, floor: float = 0.0) -> float:
+    """difflib's ratio; 0 as soon as its cheap upper bounds fall below `floor` (comparing
+    a harvested record with thousands of others stays fast)."""
+    matcher = SequenceMatcher(None, a.lower().strip(), b.lower().strip())
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
 
 
 class UseCaseRepository:
@@ -198,13 +205,23 @@ class UseCaseRepository:
             self._withdraw(session, row)
             return True
 
-    def find_duplicate(self, record: UseCase, *, exclude: set[str]) -> str | None:
-        """The id of a published record of the same organisation with a very similar title
-        or summary (ids in `exclude` aside), or None."""
+    def find_duplicate(self, record: UseCase, *, source: str) -> str | None:
+        """A published record, not harvested from `source`, of an organisation listed under
+        the same name or acronym, whose title or summary is nearly the same; or None."""
+        names = {n.lower() for o in record.organisations for n in (o.name, o.acronym) if n}
+        same_org = select(FacetRow.usecase_id).where(FacetRow.facet == "org_key",
+                                                     FacetRow.value.in_(names))
+        from_source = select(HarvestedRecordRow.usecase_id).where(
+            HarvestedRecordRow.source_name == source, HarvestedRecordRow.duplicate_of.is_(None))
+        query = select(UseCaseRow.id, RevisionRow.data).join(
+            RevisionRow, (RevisionRow.usecase_id == UseCaseRow.id)
+            & (RevisionRow.number == UseCaseRow.published_revision)).where(
+            UseCaseRow.id.in_(same_org), UseCaseRow.id.not_in(from_source),
+            UseCaseRow.id != record.id).order_by(UseCaseRow.id)
         with self.db.session() as session:
-            for row, other in self._similar(session, record, published_only=True):
-                if row.id not in exclude:
-                    return row.id
+            for usecase_id, data in session.execute(query):
+                if self._similarity_to(record, data) >= self.duplicate_threshold:
+                    return str(usecase_id)
         return None
 
     def import_records(self, records: list[UseCase], *, by: Principal) -> dict[str, int]:
@@ -395,28 +412,23 @@ class UseCaseRepository:
         session.add_all(FacetRow(usecase_id=row.id, facet=f, value=v)
                         for f, v in set(facet_values(record, row.origin)))
 
-    def _similar(self, session: Session, record: UseCase, *, published_only: bool
-                 ) -> Iterable[tuple[UseCaseRow, float]]:
-        """Records of the same organisation whose title or summary is nearly the same."""
+    def _similarity_to(self, record: UseCase, other: dict[str, Any]) -> float:
+        return max(_similarity(record.title, str(other["title"]), self.duplicate_threshold),
+                   _similarity(record.summary, str(other["summary"]), self.duplicate_threshold))
+
+    def _check_duplicate(self, session: Session, record: UseCase, *, exclude: str | None) -> None:
+        """409 when the same organisation already has a very similar title or summary."""
         orgs = [o.name.lower() for o in record.organisations]
         query = select(UseCaseRow).where(
             UseCaseRow.deleted.is_(False),
             or_(*[UseCaseRow.search_text.contains(o) for o in orgs]),
         )
-        if published_only:
-            query = query.where(UseCaseRow.published_revision.is_not(None))
         for row in session.scalars(query):
-            number = row.published_revision if published_only else row.latest_revision
-            other = self._revision_row(session, row.id, number or row.latest_revision).data
-            score = max(_similarity(record.title, str(other["title"])),
-                        _similarity(record.summary, str(other["summary"])))
+            if row.id == exclude:
+                continue
+            other = self._revision_row(session, row.id, row.latest_revision).data
+            score = self._similarity_to(record, other)
             if score >= self.duplicate_threshold:
-                yield row, score
-
-    def _check_duplicate(self, session: Session, record: UseCase, *, exclude: str | None) -> None:
-        """409 when the same organisation already has a very similar title or summary."""
-        for row, score in self._similar(session, record, published_only=False):
-            if row.id != exclude:
                 raise Conflict(
                     f"this looks like a near-duplicate of the existing use case {row.id!r} "
                     f"(similarity {score:.2f}); edit that record instead",

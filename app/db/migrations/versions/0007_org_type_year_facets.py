@@ -1,4 +1,5 @@
-"""facets for organisation type and year, for the landscape and the browser's filters
+"""facets for organisation type and year (landscape, browser filters) and organisation
+names and acronyms (looking up duplicates among harvested records)
 
 Revision ID: 0007
 Revises: 0006
@@ -27,8 +28,11 @@ def upgrade() -> None:
     new = []
     for usecase_id, data in rows:
         record = data if isinstance(data, dict) else json.loads(data)
-        types = {o.get("type") for o in record.get("organisations", []) if o.get("type")}
+        orgs = record.get("organisations", [])
+        types = {o.get("type") for o in orgs if o.get("type")}
         new += [{"usecase_id": usecase_id, "facet": "org_type", "value": t} for t in types]
+        keys = {str(o.get(k)).lower() for o in orgs for k in ("name", "acronym") if o.get(k)}
+        new += [{"usecase_id": usecase_id, "facet": "org_key", "value": k} for k in keys]
         year = record.get("year_reported") or record.get("year_started")
         if year:
             new.append({"usecase_id": usecase_id, "facet": "year", "value": str(year)[:4]})
@@ -37,4 +41,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(sa.text("DELETE FROM usecase_facets WHERE facet IN ('org_type', 'year')"))
+    op.execute(sa.text("DELETE FROM usecase_facets WHERE facet IN ('org_type', 'year', "
+                       "'org_key')"))
