@@ -193,8 +193,7 @@ class UseCaseRepository:
             if row is not None and row.origin != "harvest":
                 raise Conflict(f"a local use case already has the id {record.id!r}",
                                errors=[{"field": "id", "reason": "taken by a local record"}])
-        counts = self.sync_curated([record], origin="harvest")
-        return next(k for k, n in counts.items() if n)
+        return self._sync([record], origin="harvest")[record.id]
 
     def withdraw_harvested(self, usecase_id: str) -> bool:
         """Withdraw a harvested record (its source withdrew it); False if nothing to do."""
@@ -231,27 +230,38 @@ class UseCaseRepository:
 
     def sync_curated(self, records: list[UseCase], *, origin: str = "curated") -> dict[str, int]:
         """Load curated or imported records as published; a changed file adds a revision."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        outcomes = self._sync(records, origin=origin)
+        return {k: sum(1 for o in outcomes.values() if o == k)
+                for k in ("added", "updated", "unchanged")}
+
+    def _sync(self, records: list[UseCase], *, origin: str) -> dict[str, str]:
+        """Publish these records as they are: each id's outcome, `added`, `updated` (a new
+        revision) or `unchanged`, in one transaction."""
+        outcomes: dict[str, str] = {}
+        ids = [r.id for r in records]
         with self.db.session() as session:
-            existing = {r.id: r for r in session.scalars(select(UseCaseRow))}
+            existing = {r.id: r for r in session.scalars(
+                select(UseCaseRow).where(UseCaseRow.id.in_(ids)))}
             hashes = dict(session.execute(
                 select(RevisionRow.usecase_id, RevisionRow.content_hash)
                 .join(UseCaseRow, (UseCaseRow.id == RevisionRow.usecase_id)
                       & (UseCaseRow.published_revision == RevisionRow.number))
+                .where(UseCaseRow.id.in_(ids))
             ).all())
             for record in records:
                 data = record.model_dump(mode="json")
                 row = existing.get(record.id)
                 if row is not None and hashes.get(record.id) == content_hash(data) and not row.deleted:
-                    counts["unchanged"] += 1
+                    outcomes[record.id] = "unchanged"
                     continue
                 if row is None:
                     row = UseCaseRow(id=record.id, origin=origin, owner=None, latest_revision=0,
                                      title=record.title, search_text="")
                     session.add(row)
-                    counts["added"] += 1
+                    existing[record.id] = row
+                    outcomes[record.id] = "added"
                 else:
-                    counts["updated"] += 1
+                    outcomes[record.id] = "updated"
                 row.deleted = False
                 row.latest_revision += 1
                 revision = self._revision(record, row.latest_revision, "submitted",
@@ -259,7 +269,7 @@ class UseCaseRepository:
                 session.add(revision)
                 session.flush()
                 self._publish(session, row, revision)
-        return counts
+        return outcomes
 
     # -- reads ----------------------------------------------------------------------------
 
