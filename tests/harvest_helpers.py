@@ -45,6 +45,7 @@ class Route:
     status: int = 200
     etag: str | None = None
     repeat: int = 1  # the body is sent this many times (a large answer, made cheaply)
+    location: str | None = None  # a redirect's target
 
 
 @dataclass
@@ -79,6 +80,8 @@ def start_organisation() -> Iterator[FakeOrganisation]:
             self.send_header("Content-Type", "application/ld+json")
             if route.etag:
                 self.send_header("ETag", route.etag)
+            if route.location:
+                self.send_header("Location", route.location)
             self.end_headers()
             try:
                 for _ in range(route.repeat):

@@ -135,6 +135,8 @@ def test_record_lacking_required_fields_is_held_back_naming_them(
     (Route(b'{"@context": {}, "@graph": []}'), "no dcat:Dataset"),
     (Route(b"x" * 1_000_000, repeat=50), "larger than the limit"),  # 50 MB
     (Route(b"gone", status=500), "HTTP 500"),
+    (Route(b"", status=302, location="/catalogue.jsonld"), "more redirects than allowed"),
+    (Route(b"", status=302, location="file:///etc/passwd"), "not http(s)"),
 ])
 def test_a_bad_source_is_reported_and_loses_nothing_already_harvested(
     client: TestClient, organisation: FakeOrganisation, route: Route, reason: str

@@ -64,6 +64,8 @@ class JsonFetcher:
                     raise SourceUnreachable(f"{url} answered HTTP {response.status_code}")
                 body = self._read(response, url)
                 new_etag = response.headers.get("etag")
+        except httpx.UnsupportedProtocol as exc:
+            raise SourceUnreachable(f"{url}: redirected to a URL that is not http(s)") from exc
         except httpx.TooManyRedirects as exc:
             raise SourceUnreachable(f"{url}: more redirects than allowed") from exc
         except httpx.TimeoutException as exc:
