@@ -1,0 +1,262 @@
+"""Soak: 16 clients mix search, chat, use-case submissions and document uploads against a
+real `gaios serve` for N minutes, while `gaios ingest` indexes a folder of real documents
+and is killed with SIGKILL three times (then runs to the end). Afterwards the database and
+both indexes must agree: every accepted submission and upload present, every complete
+document's chunks in Chroma and in the keyword index, no orphaned chunk.
+
+Both processes share one data folder and a Chroma server (an embedded Chroma is one
+process's alone). Each client has its own contributor key, so the per-key rate limits of
+the defaults apply: 429s are counted apart, every other 5xx or dropped connection is an
+error.
+
+    .venv/bin/python benchmarks/soak_bench.py [--minutes 10] [--clients 16]
+"""
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import REAL_DATA, ROOT, machine, percentile, table, write_results  # noqa: E402
+
+ADMIN_KEY = "soak-admin-key-0123456789"
+VENV_BIN = Path(sys.executable).parent
+QUESTIONS = ["Which statistical offices use LLMs to code occupations?",
+             "How do statistical offices reduce hallucination in chatbots?",
+             "What risks do statistical offices report for generative AI?",
+             "How is confidential data protected when using language models?"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+class Soak:
+    def __init__(self, work: Path, minutes: float, clients: int) -> None:
+        self.work, self.minutes, self.clients = work, minutes, clients
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIOS_", "OPENAI_"))}
+        self.chroma_port, self.port = free_port(), free_port()
+        self.env.update(GAIOS_DATA_DIR=str(work / "var"), GAIOS_LLM__BACKEND="extractive",
+                        GAIOS_API_KEYS_ADMIN=ADMIN_KEY, HF_HUB_OFFLINE="1",
+                        ANONYMIZED_TELEMETRY="False", GAIOS_LOG_LEVEL="WARNING",
+                        GAIOS_CHROMA_URL=f"http://127.0.0.1:{self.chroma_port}",
+                        GAIOS_EMBEDDING__INGEST_BATCH_CHUNKS="32")
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.results: dict[str, Counter[str]] = defaultdict(Counter)
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.accepted: dict[str, list[str]] = defaultdict(list)
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.kills: list[float] = []
+
+    # -- processes -------------------------------------------------------------------------
+
+    def start_services(self) -> list[subprocess.Popen[bytes]]:
+        log = (self.work / "services.log").open("wb")
+        chroma = subprocess.Popen([str(VENV_BIN / "chroma"), "run", "--path",
+                                   str(self.work / "chroma"), "--host", "127.0.0.1", "--port",
+                                   str(self.chroma_port)], env=self.env, stdout=log, stderr=log)
+        wait_for(f"http://127.0.0.1:{self.chroma_port}/api/v2/heartbeat")
+        serve = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port",
+                                  str(self.port)], env=self.env, cwd=ROOT, stdout=log, stderr=log)
+        wait_for(f"{self.url}/healthz")
+        return [chroma, serve]
+
+    def ingest_folder(self) -> Path:
+        folder = self.work / "ingest"
+        folder.mkdir()
+        for pattern in ("*.md", "*.pdf", "*.html", "*.json"):
+            for path in sorted(REAL_DATA.glob(pattern)):
+                shutil.copy(path, folder / path.name)
+        for path in sorted((ROOT / "usecases" / "documents").glob("*.md")):
+            shutil.copy(path, folder / f"corpus-{path.name}")
+        return folder
+
+    def ingestion(self, folder: Path) -> None:
+        """`gaios ingest` killed with SIGKILL three times, then run to the end."""
+        command = [sys.executable, "-m", "app.cli", "ingest", str(folder)]
+        for _ in range(3):
+            process = subprocess.Popen(command, env=self.env, cwd=ROOT,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(random.uniform(15, 40))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                self.kills.append(time.monotonic())
+            process.wait()
+        final = subprocess.run(command, env=self.env, cwd=ROOT, capture_output=True, text=True)
+        self.final_ingest = (final.returncode, final.stdout[-500:], final.stderr[-2000:])
+
+    # -- clients ---------------------------------------------------------------------------
+
+    def client(self, n: int, key: str) -> None:
+        http = httpx.Client(base_url=self.url, headers={"X-API-Key": key}, timeout=120)
+        count = 0
+        while not self.stop.is_set():
+            count += 1
+            kind = random.choices(["search", "chat", "submit", "upload"], [40, 30, 15, 15])[0]
+            started = time.perf_counter()
+            try:
+                response, ident = self.request(http, kind, n, count)
+                outcome = self.outcome(response.status_code)
+                if outcome == "ok" and ident:
+                    with self.lock:
+                        self.accepted[kind].append(ident)
+            except httpx.HTTPError as exc:
+                outcome = f"dropped ({type(exc).__name__})"
+            with self.lock:
+                self.results[kind][outcome] += 1
+                self.latency[kind].append((time.perf_counter() - started) * 1000)
+        http.close()
+
+    @staticmethod
+    def outcome(status: int) -> str:
+        if status < 300:
+            return "ok"
+        if status == 429:
+            return "429"
+        return "5xx" if status >= 500 else f"{status}"
+
+    @staticmethod
+    def request(http: httpx.Client, kind: str, n: int, count: int) -> tuple[httpx.Response, str]:
+        ident = f"soak-{n:02d}-{count:05d}"
+        if kind == "search":
+            return http.post("/api/v1/search", json={"query": random.choice(QUESTIONS)}), ""
+        if kind == "chat":
+            return http.post("/api/v1/chat", json={"question": random.choice(QUESTIONS)}), ""
+        if kind == "submit":
+            from tests.factories import new_usecase  # the same valid record the tests submit
+
+            # Letters, not digits, make each office unique: digit runs look like phone numbers.
+            office = "".join(chr(97 + int(d)) for d in f"{n:02d}{count:05d}")
+            record = new_usecase(id=ident, organisations=[{
+                "name": f"Soak Statistics Office {office}", "type": "nso", "country": "NLD"}])
+            return http.post("/api/v1/usecases", json=record), ident
+        text = f"# Soak note {ident}\n\nA short methods note number {count} from client {n}.\n"
+        return http.post("/api/v1/documents", data={"doc_id": ident, "title": f"Note {ident}"},
+                         files={"file": (f"{ident}.md", text.encode(), "text/markdown")}), ident
+
+    def keys(self) -> list[str]:
+        admin = {"X-API-Key": ADMIN_KEY}
+        return [httpx.post(f"{self.url}/api/v1/keys", headers=admin,
+                           json={"name": f"soak client {n}", "role": "contributor"}
+                           ).json()["key"] for n in range(self.clients)]
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        services = self.start_services()
+        try:
+            folder = self.ingest_folder()
+            keys = self.keys()
+            ingest = threading.Thread(target=self.ingestion, args=(folder,))
+            threads = [threading.Thread(target=self.client, args=(n, k)) for n, k in enumerate(keys)]
+            started = time.monotonic()
+            ingest.start()
+            for t in threads:
+                t.start()
+            time.sleep(self.minutes * 60)
+            self.stop.set()
+            for t in threads:
+                t.join()
+            ingest.join()
+            seconds = time.monotonic() - started
+        finally:
+            for process in reversed(services):
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=60)
+        services = self.start_services()[:1]  # Chroma again, for the checks
+        try:
+            checks = self.check()
+        finally:
+            services[0].send_signal(signal.SIGINT)
+            services[0].wait(timeout=60)
+        return {"seconds": seconds, "kills": len(self.kills), "final_ingest": self.final_ingest,
+                "requests": {k: dict(v) for k, v in self.results.items()},
+                "latency_ms": {k: {"p50": percentile(v, 50), "p95": percentile(v, 95)}
+                               for k, v in self.latency.items()},
+                "accepted": {k: len(v) for k, v in self.accepted.items()}, "checks": checks}
+
+    def check(self) -> dict[str, Any]:
+        """The database and both indexes agree, and nothing accepted was lost."""
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith("GAIOS_")})
+        from app.core.config import Settings
+        from app.core.container import Container
+        from app.db.models import IndexEntryRow, UploadRow, UseCaseRow
+
+        container = Container.build(Settings(_env_file=None))
+        with container.db.session() as session:
+            usecases = {r.id for r in session.query(UseCaseRow)}
+            uploads = {r.id for r in session.query(UploadRow)}
+            manifest = {r.doc_id: (r.status, r.chunks) for r in session.query(IndexEntryRow)}
+        chunks = [(i, m.get("doc_id")) for i, _, m in container.store.all_chunks()]
+        chroma_ids = {i for i, _ in chunks}
+        complete = {d: n for d, (status, n) in manifest.items() if status == "complete"}
+        expected = {f"{d}:{k}" for d, n in complete.items() for k in range(n)}
+        len(container.keyword)  # loads the keyword index from disk
+        keyword_ids = set(container.keyword._ids)
+        return {
+            "submissions_missing": sorted(set(self.accepted["submit"]) - usecases),
+            "uploads_missing": sorted(set(self.accepted["upload"]) - uploads),
+            "uploads_not_indexed": sorted(set(self.accepted["upload"]) - set(complete)),
+            "pending_documents": sorted(d for d, (s, _) in manifest.items() if s != "complete"),
+            "chunks_missing_from_chroma": len(expected - chroma_ids),
+            "orphaned_chunks_in_chroma": len(chroma_ids - expected),
+            "duplicate_chunk_ids": len(chunks) - len(chroma_ids),
+            "keyword_index_differs_from_chroma": len(keyword_ids ^ chroma_ids),
+            "keyword_index_stale_mark": container.keyword.stale,
+            "documents": len(complete), "chunks": len(chroma_ids),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="gaios-soak-"))
+    try:
+        result = Soak(work, args.minutes, args.clients).run()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [{"kind": k, **{o: v.get(o, 0) for o in ("ok", "429", "5xx")},
+             "other": ", ".join(f"{o}: {n}" for o, n in sorted(v.items())
+                                if o not in ("ok", "429", "5xx")),
+             "p50 ms": result["latency_ms"][k]["p50"], "p95 ms": result["latency_ms"][k]["p95"]}
+            for k, v in sorted(result["requests"].items())]
+    print(table(rows))
+    print(f"\n{result['kills']} SIGKILLs of gaios ingest; final ingest exit "
+          f"{result['final_ingest'][0]}; accepted {result['accepted']}")
+    for name, value in result["checks"].items():
+        print(f"{name}: {value}")
+    result["machine"] = machine()
+    write_results("soak_bench", result)
+
+
+if __name__ == "__main__":
+    main()
