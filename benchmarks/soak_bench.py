@@ -144,7 +144,8 @@ class Soak:
 
     @staticmethod
     def request(http: httpx.Client, kind: str, n: int, count: int) -> tuple[httpx.Response, str]:
-        ident = f"soak-{n:02d}-{count:05d}"
+        # Letters, not digits: digit runs in ids are taken for phone numbers by the screen.
+        ident = "soak-" + "".join(chr(97 + int(d)) for d in f"{n:02d}{count:05d}")
         if kind == "search":
             return http.post("/api/v1/search", json={"query": random.choice(QUESTIONS)}), ""
         if kind == "chat":
@@ -152,10 +153,8 @@ class Soak:
         if kind == "submit":
             from tests.factories import new_usecase  # the same valid record the tests submit
 
-            # Letters, not digits, make each office unique: digit runs look like phone numbers.
-            office = "".join(chr(97 + int(d)) for d in f"{n:02d}{count:05d}")
             record = new_usecase(id=ident, organisations=[{
-                "name": f"Soak Statistics Office {office}", "type": "nso", "country": "NLD"}])
+                "name": f"Soak Statistics Office {ident}", "type": "nso", "country": "NLD"}])
             return http.post("/api/v1/usecases", json=record), ident
         text = f"# Soak note {ident}\n\nA short methods note number {count} from client {n}.\n"
         return http.post("/api/v1/documents", data={"doc_id": ident, "title": f"Note {ident}"},
