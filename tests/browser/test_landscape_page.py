@@ -55,3 +55,26 @@ def test_landscape_fits_a_phone_screen(site: Site, page_for) -> None:  # type: i
     page.goto(site.url + "/landscape")
     expect(page.locator("svg.heatmap")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_harvested_record_shows_where_it_comes_from(site: Site, page_for) -> None:  # type: ignore[no-untyped-def]
+    from app.services.roles import OPERATOR
+    from tests.harvest_helpers import catalogue, dataset, start_organisation
+
+    organisation = start_organisation()
+    fake = next(organisation)
+    try:
+        url = fake.serve_json("/catalogue.jsonld", catalogue(dataset(
+            "occ-coding", title="Occupation coding with a small open model",
+            description="Job titles are coded to ISCO-08 by an open model; coders check.")))
+        site.container.harvest.add_source("harvestland", url, kind="dcat", by=OPERATOR)
+        assert site.container.harvest.run("harvestland", by=OPERATOR)[0].added
+    finally:
+        organisation.close()
+    page = page_for()
+    page.goto(site.url + "/usecases/harvestland-occ-coding")
+    section = page.locator("section", has_text="Harvested from another repository")
+    expect(section).to_contain_text("read-only here")
+    expect(section.get_by_role("link", name="occ-coding")).to_have_attribute(
+        "href", "https://cat.example/dataset/occ-coding")
+    expect(section).to_contain_text("https://creativecommons.org/licenses/by/4.0/")

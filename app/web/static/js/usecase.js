@@ -159,6 +159,19 @@ function render(detail, revisions) {
   const extra = other.length ? section("Other fields", fields(other.map(([key, value]) =>
     [humanise(key), typeof value === "object" ? h("pre", {}, JSON.stringify(value, null, 2)) : String(value)]))) : null;
 
+  const origin = (p) => [
+    ["Repository", h("span", {}, `${p.source} (`, externalLink(p.source_url), ")")],
+    ["Record there", externalLink(p.remote_url, p.remote_id)],
+    ["Revision there", p.remote_revision == null ? null : String(p.remote_revision)],
+    ["Licence", p.licence],
+    ["Harvested", formatDate(p.harvested_at)],
+  ];
+  const provenance = detail.provenance ? section("Harvested from another repository",
+    h("p", {}, "This record is read-only here: it changes when its source changes it."),
+    fields(origin(detail.provenance))) : null;
+  const alsoReported = (detail.also_reported_by || []).length ? section("Also reported by",
+    ...detail.also_reported_by.map((p) => fields(origin(p)))) : null;
+
   const meta = r.record_meta || {};
   const record = section("Record", fields([
     ["Identifier", h("code", {}, r.id)],
@@ -180,7 +193,7 @@ function render(detail, revisions) {
   fill($("usecase-body"), badges, actions,
     h("div", { class: "detail-grid" },
       h("div", {}, overview, classification, models, data, evaluation, benefits, risks, lessons, extra, history),
-      h("div", {}, who, sources, code, related, record)));
+      h("div", {}, who, sources, provenance, alsoReported, code, related, record)));
 }
 
 async function load() {
