@@ -240,3 +240,14 @@ def test_model_server_down_is_503_with_the_reason(indexed_dir: Path) -> None:
         assert "127.0.0.1:9" in response.json()["error"]["message"]
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["model"]["ok"] is False
+
+
+@pytest.mark.parametrize("question", [OCCUPATIONS, "What is StatsChat?",
+                                      "How do statistical offices evaluate chatbots?",
+                                      "Which risks does the UNECE paper name?"])
+def test_one_source_never_gives_an_empty_unrefused_answer(chat: TestClient, question: str) -> None:
+    first = ask(chat, question, k=1)
+    assert first["refused"] or first["answer"].strip(), first
+    follow = chat.post("/api/v1/chat", json={"question": "And what did they learn?", "k": 1,
+                                              "conversation_id": first["conversation_id"]})
+    assert follow.status_code == 200, follow.text

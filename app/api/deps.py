@@ -1,5 +1,6 @@
 """Named dependencies: a route's signature says what it needs."""
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,6 +33,20 @@ def get_principal(request: Request, container: "ContainerDep") -> Principal:
     return ANONYMOUS
 
 
+ANONYMOUS_COOKIE = "gaios_anon"
+
+
+def get_conversation_owner(request: Request, principal: "PrincipalDep") -> str:
+    """Who a conversation belongs to: the key, else the browser's anonymous session
+    secret (hashed), else any anonymous caller who holds the conversation's id."""
+    if principal.key_id is not None:
+        return f"key:{principal.key_id}"
+    secret = request.cookies.get(ANONYMOUS_COOKIE)
+    if secret:
+        return "anon:" + hashlib.sha256(secret.encode()).hexdigest()[:64]
+    return "anonymous"
+
+
 def get_reader(principal: "PrincipalDep", container: "ContainerDep") -> Principal:
     """The caller, refused when anonymous reading is switched off."""
     authorize(principal, Action.read, anonymous_read=container.settings.anonymous_read)
@@ -48,3 +63,4 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ReaderDep = Annotated[Principal, Depends(get_reader)]
 AdminDep = Annotated[Principal, Depends(get_admin)]
+ConversationOwnerDep = Annotated[str, Depends(get_conversation_owner)]

@@ -150,6 +150,18 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ConversationRow(Base):
+    """A conversation and who may continue it: `key:<key id>`, `anon:<hash of the browser's
+    anonymous session secret>`, or `anonymous` (an API caller without either, for whom the
+    unguessable id itself is the secret)."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ConversationTurnRow(Base):
     __tablename__ = "conversation_turns"
 

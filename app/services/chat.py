@@ -7,8 +7,10 @@ and `answer()` collects into one response. Tokens are emitted a checked sentence
 time, so a sentence the guard removes never reaches the user, streaming or not.
 """
 
+import hmac
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +23,7 @@ from sqlalchemy import select
 
 from app.components.llm import LLM, Usage
 from app.core.config import Settings
-from app.db.models import AnswerRow, ConversationTurnRow, FeedbackRow
+from app.db.models import AnswerRow, ConversationRow, ConversationTurnRow, FeedbackRow
 from app.db.session import Database
 from app.errors import NotFound
 from app.prompts import PromptTemplate
@@ -117,15 +119,19 @@ class ChatService:
 
     # -- the pipeline -------------------------------------------------------------------
 
-    def answer(self, request: ChatRequest, principal: Principal) -> dict[str, Any]:
-        for kind, payload in self.events(request, principal):
+    def answer(self, request: ChatRequest, principal: Principal, *, owner: str = "anonymous"
+               ) -> dict[str, Any]:
+        for kind, payload in self.events(request, principal, owner=owner):
             if kind == "done":
                 return dict(payload)
         raise AssertionError("the chat pipeline ended without a response")
 
-    def events(self, request: ChatRequest, principal: Principal) -> Iterator[Event]:
+    def events(self, request: ChatRequest, principal: Principal, *, owner: str = "anonymous"
+               ) -> Iterator[Event]:
+        """The answer as events; `owner` (see `ConversationRow`) may continue only its own
+        conversations: another caller's id is answered 404, as an unknown one."""
         started = time.perf_counter()
-        conversation_id = request.conversation_id or uuid.uuid4().hex
+        conversation_id = self._conversation(request.conversation_id, owner)
         texts = [request.question, *(turn.content for turn in request.history)]
         findings = [pii.scan_text(text) for text in texts]
         redactions = sorted({f.entity for found in findings for f in found})
@@ -155,6 +161,10 @@ class ChatService:
             state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
         else:
             yield from self._generate(state, retrieval.query_vector)
+        if not state.refused and not state.guard_result.answer.strip():
+            # Nothing survived the guard (few sources, e.g. `k: 1`): an empty answer is
+            # never sent as if it were one.
+            state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
         yield "citations", state.citations()
         yield "usecases", usecases
         state.timings["total_ms"] = (time.perf_counter() - started) * 1000
@@ -275,12 +285,28 @@ class ChatService:
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:MATCHES]
         return [matched_record(records[d], scores[d], named[d], filters) for d in ranked]
 
+    def _conversation(self, conversation_id: str | None, owner: str) -> str:
+        """The caller's conversation, or a new one with an unguessable server-made id."""
+        with self.db.session() as session:
+            if conversation_id is None:
+                conversation_id = secrets.token_urlsafe(24)
+                session.add(ConversationRow(id=conversation_id, owner=owner))
+                return conversation_id
+            row = session.get(ConversationRow, conversation_id)
+            if row is None or not hmac.compare_digest(row.owner, owner):
+                raise NotFound("no conversation with this id for this caller; leave "
+                               "`conversation_id` out to start one",
+                               errors=[{"field": "conversation_id", "reason": "unknown"}])
+            return conversation_id
+
     def _stored_history(self, conversation_id: str) -> list[ChatTurn]:
         with self.db.session() as session:
             rows = session.scalars(select(ConversationTurnRow).where(
                 ConversationTurnRow.conversation_id == conversation_id)
                 .order_by(ConversationTurnRow.pk.desc()).limit(MAX_HISTORY)).all()
-            return [ChatTurn(role=r.role, content=r.content) for r in reversed(rows)]  # type: ignore[arg-type]
+            # Turns stored empty by older versions are skipped, not a 500.
+            return [ChatTurn(role=r.role, content=r.content)  # type: ignore[arg-type]
+                    for r in reversed(rows) if r.content.strip()]
 
     def _refuse_personal_data(self, conversation_id: str, redactions: list[str],
                               started: float) -> Iterator[Event]:

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.api.deps import ContainerDep, ReaderDep
+from app.api.deps import ContainerDep, ConversationOwnerDep, ReaderDep
 from app.errors import AppError
 from app.observability import observe_chat
 from app.prompts import PromptTemplate
@@ -16,18 +16,20 @@ router = APIRouter(tags=["chat"])
 
 
 @router.post("/chat", response_model=ChatResponse)
-def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep) -> dict[str, Any]:
-    """Answer a question from the repository, with citations and matching use cases."""
-    return observe_chat(container.chat.answer(body, principal))
+def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep,
+         owner: ConversationOwnerDep) -> dict[str, Any]:
+    """Answer a question from the repository, with citations and matching use cases. A
+    `conversation_id` must be one this caller was given (404 otherwise)."""
+    return observe_chat(container.chat.answer(body, principal, owner=owner))
 
 
 @router.post("/chat/stream", response_class=EventSourceResponse)
-def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep
-                ) -> Iterator[ServerSentEvent]:
+def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep,
+                owner: ConversationOwnerDep) -> Iterator[ServerSentEvent]:
     """The same answer as Server-Sent Events: `retrieval`, `token` (one checked sentence
     at a time), `citations`, `usecases`, `done` (the full response), or `error`."""
     try:
-        for kind, payload in container.chat.events(body, principal):
+        for kind, payload in container.chat.events(body, principal, owner=owner):
             data = observe_chat(payload) if kind == "done" else payload
             yield ServerSentEvent(event=kind, data=data)
     except AppError as exc:
