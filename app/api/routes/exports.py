@@ -1,6 +1,5 @@
 """The published repository as JSON, CSV or JSON-LD."""
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -37,8 +36,7 @@ def export_usecases(
     if fmt == "csv":
         body = export.to_csv(records)
     elif fmt == "jsonld":
-        body = json.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/")),
-                          ensure_ascii=False)
+        body = export.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/")))
     else:
         body = export.to_json(records)
     return Response(body, media_type=MEDIA[fmt], headers={
