@@ -89,6 +89,7 @@ def test_pending_edits_of_a_published_record_stay_hidden_also_when_replaced(
     d = deployment
     submit(d, new_usecase())
     publish(d)
+    published_at = d.client.get(URL).json()["updated_at"]
     put(d, draft(2))
     put(d, draft(3))  # revision 2 is replaced before anyone reviewed it
     for role in OUTSIDERS:
@@ -96,6 +97,7 @@ def test_pending_edits_of_a_published_record_stay_hidden_also_when_replaced(
         assert history(d, headers) == [1], role
         detail = d.client.get(URL, headers=headers).json()
         assert (detail["revision"], detail["latest_revision"]) == (1, 1)
+        assert detail["updated_at"] == published_at  # no hint that an edit is waiting
         for number in (2, 3):
             assert d.client.get(URL, params={"revision": number}, headers=headers).status_code == 404
         assert DRAFT not in everything_public(d, headers), role
