@@ -5,6 +5,7 @@ readable by everyone who may read, also after a later one replaced it."""
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,7 +100,8 @@ def test_pending_edits_of_a_published_record_stay_hidden_also_when_replaced(
         assert (detail["revision"], detail["latest_revision"]) == (1, 1)
         assert detail["updated_at"] == published_at  # no hint that an edit is waiting
         for number in (2, 3):
-            assert d.client.get(URL, params={"revision": number}, headers=headers).status_code == 404
+            draft_by_number = d.client.get(URL, params={"revision": number}, headers=headers)
+            assert draft_by_number.status_code == 404
         assert DRAFT not in everything_public(d, headers), role
     assert history(d, d.owner) == [1, 2, 3]
     assert d.client.get(URL, headers=d.owner).json()["latest_revision"] == 3
@@ -152,7 +154,7 @@ def alembic_at(database: Database, target: str) -> None:
         command.upgrade(config, target)
 
 
-def test_migration_marks_published_revisions_and_clears_non_finite_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_migration_marks_published_revisions_and_clears_non_finite_numbers(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'old.db'}")
     alembic_at(database, "0002")
     record = new_usecase(benefits=[{"type": "efficiency", "text": "faster", "value": 1.5}])

@@ -56,7 +56,8 @@ def upgrade() -> None:
             connection.execute(
                 sa.text("UPDATE usecase_revisions SET data = :data, content_hash = :hash "
                         "WHERE pk = :pk"),
-                {"data": json.dumps(cleaned, allow_nan=False), "hash": digest.hexdigest(), "pk": pk})
+                {"data": json.dumps(cleaned, allow_nan=False), "hash": digest.hexdigest(),
+                 "pk": pk})
 
 def downgrade() -> None:
     with op.batch_alter_table("usecase_revisions") as batch:
