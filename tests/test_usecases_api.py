@@ -3,7 +3,9 @@ input refused with a 422/404/409/413 that names the problem, with nothing stored
 
 import csv
 import io
+import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import new_usecase
@@ -244,3 +246,55 @@ def test_unknown_id_is_404_and_unknown_filter_is_422(client: TestClient) -> None
     assert client.get("/api/v1/usecases/no-such-case").status_code == 404
     assert_error(client.get("/api/v1/usecases", params={"gsbpm": "9.9"}), 422, "gsbpm")
     assert_error(client.get("/api/v1/usecases", params={"stage": "beta"}), 422, "stage")
+
+
+def strict_json(text: str) -> object:
+    """JSON as the standard defines it: no NaN or Infinity."""
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in JSON output")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_number_in_json_is_refused(
+    client: TestClient, contributor: dict[str, str], number: str
+) -> None:
+    record = json.dumps(new_usecase(benefits=[{"type": "efficiency", "text": "faster",
+                                               "value": 0.5}])).replace("0.5", number)
+    response = client.post("/api/v1/usecases", content=record,
+                           headers={**contributor, "Content-Type": "application/json"})
+    assert_error(response, 422, "benefits.0.value")
+    assert client.get("/api/v1/usecases/demo-nso-coding-assistant",
+                      headers=contributor).status_code == 404
+
+
+@pytest.mark.parametrize("number", [".inf", "-.Inf", ".nan"])
+def test_non_finite_number_in_yaml_is_refused(
+    client: TestClient, contributor: dict[str, str], number: str
+) -> None:
+    import yaml
+
+    record = yaml.safe_dump(new_usecase(benefits=[{"type": "efficiency", "text": "faster",
+                                                   "value": 0.5}])).replace("0.5", number)
+    response = client.post("/api/v1/usecases", content=record,
+                           headers={**contributor, "Content-Type": "application/yaml"})
+    assert_error(response, 422, "benefits.0.value")
+    validated = client.post("/api/v1/usecases/validate", content=record,
+                            headers={"Content-Type": "application/yaml"})
+    assert_error(validated, 422, "benefits.0.value")
+
+
+def test_exports_are_standard_json(client: TestClient) -> None:
+    strict_json(client.get("/api/v1/export", params={"format": "json"}).text)
+    strict_json(client.get("/api/v1/export", params={"format": "jsonld"}).text)
+
+
+def test_json_export_refuses_a_non_finite_number_instead_of_writing_it() -> None:
+    from app.schemas.records import UseCase
+    from app.services import export
+
+    record = UseCase.model_validate(new_usecase(
+        benefits=[{"type": "efficiency", "text": "faster", "value": 0.5}]))
+    record.benefits[0].value = float("nan")  # as if it had slipped past the schema
+    with pytest.raises(ValueError):
+        export.to_json([record])

@@ -54,6 +54,9 @@ class RevisionRow(Base):
     reviewer: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set once, when the revision is first published, and never cleared: a revision ever
+    # published stays public history; one that never was is a draft (see roles.md).
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     usecase: Mapped[UseCaseRow] = relationship(back_populates="revisions")
 

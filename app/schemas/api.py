@@ -62,6 +62,9 @@ class RevisionPublic(BaseModel):
     reviewer: str | None
     created_at: datetime
     reviewed_at: datetime | None
+    published_at: datetime | None = Field(
+        default=None, description="When this revision was first published; never published: "
+        "a draft, shown only to its submitter, reviewers and admins.")
     record: UseCase
 
 

@@ -63,7 +63,9 @@ GamsoCode = Annotated[str, AfterValidator(_gamso_code)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+    # allow_inf_nan=False: JSON `NaN` and YAML `.inf` parse as floats, but standard JSON
+    # has no way to write them back (exports would be invalid), so they are refused here.
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, allow_inf_nan=False)
 
 
 class Organisation(_Model):

@@ -14,8 +14,14 @@ CSV_COLUMNS = (
 )
 
 
+def dumps(data: object, **options: Any) -> str:
+    """Standard JSON: a NaN or infinity raises instead of being written as a bare `NaN`
+    that no strict parser reads (the record schema refuses them on the way in)."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, **options)
+
+
 def to_json(records: list[UseCase]) -> str:
-    return json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False, indent=1)
+    return dumps([r.model_dump(mode="json") for r in records], indent=1)
 
 
 def to_csv(records: list[UseCase]) -> str:

@@ -29,6 +29,8 @@ class Grant(StrEnum):
 
 class Action(StrEnum):
     read = "read"
+    read_history = "read_history"
+    converse = "converse"
     submit = "submit"
     edit = "edit"
     see_own_unpublished = "see_own_unpublished"
@@ -46,10 +48,12 @@ class Action(StrEnum):
 
 DESCRIPTIONS: dict[Action, str] = {
     Action.read: "Read published records, search and chat",
+    Action.read_history: "Read a use case's published revisions (its public history)",
+    Action.converse: "Continue or read a conversation",
     Action.submit: "Submit a use case",
     Action.edit: "Edit a submission (propose a new revision)",
-    Action.see_own_unpublished: "See own unpublished submissions",
-    Action.see_others_unpublished: "See others' unpublished submissions",
+    Action.see_own_unpublished: "See own unpublished submissions and draft revisions",
+    Action.see_others_unpublished: "See others' unpublished submissions and draft revisions",
     Action.review: "Review: publish or reject",
     Action.delete_usecase: "Delete (withdraw) a use case",
     Action.upload_document: "Upload a document",
@@ -67,6 +71,8 @@ Y, N, OWN, SET = Grant.yes, Grant.no, Grant.own, Grant.setting
 # action -> grant for anonymous, reader, contributor, reviewer, admin
 _ROWS: dict[Action, tuple[Grant, Grant, Grant, Grant, Grant]] = {
     Action.read: (SET, Y, Y, Y, Y),
+    Action.read_history: (SET, Y, Y, Y, Y),
+    Action.converse: (OWN, OWN, OWN, OWN, OWN),
     Action.submit: (N, N, Y, Y, Y),
     Action.edit: (N, N, OWN, Y, Y),
     Action.see_own_unpublished: (N, N, Y, Y, Y),
@@ -88,6 +94,13 @@ PERMISSIONS: dict[Action, dict[Role, Grant]] = {
 
 NOTES: dict[Action, str] = {
     Action.read: "anonymous callers only while `anonymous_read` is on (the default)",
+    Action.read_history: "only revisions that were published at some time; a revision "
+                         "replaced or rejected before it was published is a draft",
+    Action.converse: "a conversation belongs to the caller who started it: the same API key, "
+                     "or for anonymous callers the same anonymous session; reviewers and "
+                     "admins cannot read or continue other callers' conversations either",
+    Action.see_own_unpublished: "a submitter sees every revision of their own use cases: "
+                                "waiting, replaced before review, or rejected",
     Action.edit: "a contributor edits only the use cases they submitted",
     Action.delete_usecase: "a contributor withdraws only their own submission, and only "
                            "before it is published",
@@ -137,4 +150,4 @@ def markdown_table() -> str:
 
 def markdown_notes() -> str:
     """The footnotes under the table."""
-    return "".join(f"- *{DESCRIPTIONS[a]}*: {note}.\n" for a, note in NOTES.items())
+    return "".join(f"- *{DESCRIPTIONS[a]}*: {NOTES[a]}.\n" for a in PERMISSIONS if a in NOTES)

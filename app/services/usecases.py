@@ -2,8 +2,14 @@
 
 Workflow: a submission or an edit adds a revision with status `submitted`; a reviewer
 publishes it (the previously published revision becomes `superseded`) or rejects it
-with a comment. Nothing is overwritten: every revision stays readable. Each write is
-one database transaction, so a killed process leaves either all of it or none.
+with a comment; an edit made before the review replaces the waiting revision (it becomes
+`superseded` too, without ever having been published). Nothing is overwritten.
+
+Who reads which revision: a revision that was ever published (`published_at`) is public
+history; any other revision is a draft, read only by its submitter and by reviewers and
+admins. Every read below applies that one rule (`_readable`), also to the metadata it
+returns (`latest_revision`) and to the near-duplicate check. Each write is one database
+transaction, so a killed process leaves either all of it or none.
 """
 
 import hashlib
@@ -125,7 +131,7 @@ class UseCaseRepository:
             if session.get(UseCaseRow, record.id) is not None:
                 raise Conflict(f"a use case with id {record.id!r} already exists",
                                errors=[{"field": "id", "reason": "already exists", "existing": record.id}])
-            self._check_duplicate(session, record, exclude=None)
+            self._check_duplicate(session, record, exclude=None, by=by)
             row = UseCaseRow(id=record.id, origin=origin, owner=by.key_id, latest_revision=1,
                              title=record.title, search_text=record.search_text().lower())
             session.add(row)
@@ -144,12 +150,13 @@ class UseCaseRepository:
             row = self._row(session, usecase_id, by)
             authorize(by, Action.edit, own=self._owns(row, by))
             self._refuse_harvested(row)
-            self._check_duplicate(session, record, exclude=usecase_id)
+            self._check_duplicate(session, record, exclude=usecase_id, by=by)
             pending = self._revision_row(session, usecase_id, row.latest_revision)
             if pending.status == "submitted":
                 pending.status = "superseded"
+            # `updated_at` is public: it moves when the published record changes, not when
+            # a draft is added, so it does not tell outsiders that an edit is waiting.
             row.latest_revision += 1
-            row.updated_at = utcnow()
             session.add(self._revision(record, row.latest_revision, "submitted",
                                        author=by.name, comment=comment))
         return self.get(usecase_id, by=by)
@@ -274,24 +281,28 @@ class UseCaseRepository:
     # -- reads ----------------------------------------------------------------------------
 
     def get(self, usecase_id: str, *, by: Principal, revision: int | None = None) -> dict[str, Any]:
-        """The published record, or for its submitter and reviewers the latest revision."""
+        """The published record, or for its submitter and reviewers the latest revision;
+        or the given revision, if this caller may read it."""
         with self.db.session() as session:
             row = self._row(session, usecase_id, by)
-            number = revision or self._visible_revision(row, by)
-            rev = self._revision_row(session, usecase_id, number)
-            if rev.status != "published" and not self._may_see_pending(row, by):
-                raise NotFound(f"no revision {number} of use case {usecase_id!r}")
-            return {**self._detail(row, rev), **self._provenance(session, usecase_id)}
+            if revision is None:
+                rev = self._newest_readable(session, row, by)
+            else:
+                rev = self._revision_row(session, usecase_id, revision)
+                if not self._readable(row, rev, by):
+                    raise NotFound(f"no revision {revision} of use case {usecase_id!r}")
+            return {**self._detail(row, rev, by), **self._provenance(session, usecase_id)}
 
     def revisions(self, usecase_id: str, *, by: Principal) -> list[dict[str, Any]]:
+        """The revisions this caller may read, oldest first."""
         with self.db.session() as session:
             row = self._row(session, usecase_id, by)
-            show_all = self._may_see_pending(row, by)
             return [
                 {"number": r.number, "status": r.status, "author": r.author, "comment": r.comment,
                  "review_comment": r.review_comment, "reviewer": r.reviewer,
-                 "created_at": r.created_at, "reviewed_at": r.reviewed_at, "record": r.data}
-                for r in row.revisions if show_all or r.status in ("published", "superseded")
+                 "created_at": r.created_at, "reviewed_at": r.reviewed_at,
+                 "published_at": r.published_at, "record": r.data}
+                for r in row.revisions if self._readable(row, r, by)
             ]
 
     def search(self, filters: Filters, *, by: Principal, status: str = "published",
@@ -303,8 +314,8 @@ class UseCaseRepository:
             count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             ids = list(session.scalars(query.order_by(UseCaseRow.title).limit(limit).offset(offset)))
             rows = {r.id: r for r in session.scalars(select(UseCaseRow).where(UseCaseRow.id.in_(ids)))}
-            items = [self._detail(rows[i], self._revision_row(
-                session, i, self._visible_revision(rows[i], by))) for i in ids]
+            items = [self._detail(rows[i], self._newest_readable(session, rows[i], by), by)
+                     for i in ids]
             facets = {f: self._facet_counts(session, base, filters, f) for f in FACETS} \
                 if status == "published" else {}
             return Page(items=items, count=count, facets=facets)
@@ -381,11 +392,19 @@ class UseCaseRepository:
             return True
         return self._owns(row, by) and permits(by, Action.see_own_unpublished)
 
-    def _visible_revision(self, row: UseCaseRow, by: Principal) -> int:
-        if self._may_see_pending(row, by):
-            return row.latest_revision
-        assert row.published_revision is not None
-        return row.published_revision
+    def _readable(self, row: UseCaseRow, rev: RevisionRow, by: Principal) -> bool:
+        """The one rule: published history for every reader, drafts for those who may."""
+        return rev.published_at is not None or self._may_see_pending(row, by)
+
+    def _visible_revision(self, row: UseCaseRow, by: Principal) -> int | None:
+        """The newest revision this caller may read (None: none, a draft of others)."""
+        return row.latest_revision if self._may_see_pending(row, by) else row.published_revision
+
+    def _newest_readable(self, session: Session, row: UseCaseRow, by: Principal) -> RevisionRow:
+        number = self._visible_revision(row, by)
+        if number is None:  # `_row` and the list queries leave out others' unpublished records
+            raise NotFound(f"no use case with id {row.id!r}")
+        return self._revision_row(session, row.id, number)
 
     @staticmethod
     def _revision_row(session: Session, usecase_id: str, number: int) -> RevisionRow:
@@ -413,6 +432,7 @@ class UseCaseRepository:
                 old.status = "superseded"
         revision.status = "published"
         revision.reviewed_at = revision.reviewed_at or utcnow()
+        revision.published_at = revision.published_at or revision.reviewed_at
         record = UseCase.model_validate(revision.data)
         row.published_revision = revision.number
         row.title = record.title
@@ -426,17 +446,21 @@ class UseCaseRepository:
         return max(_similarity(record.title, str(other["title"]), self.duplicate_threshold),
                    _similarity(record.summary, str(other["summary"]), self.duplicate_threshold))
 
-    def _check_duplicate(self, session: Session, record: UseCase, *, exclude: str | None) -> None:
-        """409 when the same organisation already has a very similar title or summary."""
+    def _check_duplicate(self, session: Session, record: UseCase, *, exclude: str | None,
+                         by: Principal) -> None:
+        """409 when the same organisation already has a very similar title or summary.
+        Only what the caller may read is compared: naming someone else's draft, or its
+        similarity score, would reveal it."""
         orgs = [o.name.lower() for o in record.organisations]
         query = select(UseCaseRow).where(
             UseCaseRow.deleted.is_(False),
             or_(*[UseCaseRow.search_text.contains(o) for o in orgs]),
         )
         for row in session.scalars(query):
-            if row.id == exclude:
+            number = self._visible_revision(row, by)
+            if row.id == exclude or number is None:
                 continue
-            other = self._revision_row(session, row.id, row.latest_revision).data
+            other = self._revision_row(session, row.id, number).data
             score = self._similarity_to(record, other)
             if score >= self.duplicate_threshold:
                 raise Conflict(
@@ -500,13 +524,12 @@ class UseCaseRepository:
                 "also_reported_by": [describe(h, url) for h, url in rows
                                      if h.duplicate_of == usecase_id]}
 
-    @staticmethod
-    def _detail(row: UseCaseRow, rev: RevisionRow) -> dict[str, Any]:
+    def _detail(self, row: UseCaseRow, rev: RevisionRow, by: Principal) -> dict[str, Any]:
         return {
             "record": rev.data,
             "status": rev.status,
             "revision": rev.number,
-            "latest_revision": row.latest_revision,
+            "latest_revision": self._visible_revision(row, by),
             "published_revision": row.published_revision,
             "origin": row.origin,
             "review_comment": rev.review_comment,

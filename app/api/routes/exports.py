@@ -1,7 +1,6 @@
 """The published repository as JSON, CSV or JSON-LD."""
 
 import hashlib
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -39,8 +38,7 @@ def export_usecases(
     if fmt == "csv":
         body = export.to_csv(records)
     elif fmt == "jsonld":
-        body = json.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/")),
-                          ensure_ascii=False)
+        body = export.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/")))
     else:
         body = export.to_json(records)
     # The tag hashes the body itself, so it is right whatever changed the export.
