@@ -1,7 +1,7 @@
 """change log of published records (the harvesting feed, `GET /api/v1/changes`)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0003_revision_published_at
 Create Date: 2026-11-29
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0003_revision_published_at"
 branch_labels = None
 depends_on = None
 
