@@ -69,11 +69,17 @@ def test_a_keys_conversation_is_its_own_whatever_the_other_callers_role(
     assert follow_up(client, conversation_id, owner).status_code == 200
 
 
-def test_a_cookieless_api_callers_conversation_is_not_open_to_key_holders(
+def test_an_api_caller_without_a_session_gets_one_with_its_first_answer(
     client: TestClient,
 ) -> None:
-    conversation_id = start(client)  # no key, no cookie: the id itself is the secret
+    first = client.post("/api/v1/chat", json={"question": QUESTION})
+    secret = first.cookies.get("gaios_anon")
+    assert secret and "httponly" in first.headers["set-cookie"].lower()
+    conversation_id = first.json()["conversation_id"]
+    client.cookies.clear()  # a client that does not keep cookies
+    assert follow_up(client, conversation_id).status_code == 404
     assert follow_up(client, conversation_id, make_key(client, Role.admin)).status_code == 404
+    client.cookies.set("gaios_anon", secret)
     assert follow_up(client, conversation_id).status_code == 200
 
 

@@ -307,8 +307,6 @@ def ask(client: TestClient, headers: dict[str, str], question: str,
     return client.post("/api/v1/chat", json=body, headers=headers)
 
 
-@pytest.mark.xfail(strict=True, reason="the binding of a conversation to its caller is built "
-                   "on branch h-chat (app/services/chat.py); remove this mark once merged")
 @pytest.mark.parametrize("role", ROLES)
 def test_conversation_cells(role: Role, deployment: Deployment) -> None:
     """Every role: its own conversation continues; sending another caller's

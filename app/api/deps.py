@@ -1,9 +1,10 @@
 """Named dependencies: a route's signature says what it needs."""
 
 import hashlib
+import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from starlette.requests import HTTPConnection
 
 from app.core.container import Container
@@ -36,15 +37,25 @@ def get_principal(request: Request, container: "ContainerDep") -> Principal:
 ANONYMOUS_COOKIE = "gaios_anon"
 
 
-def get_conversation_owner(request: Request, principal: "PrincipalDep") -> str:
-    """Who a conversation belongs to: the key, else the browser's anonymous session
-    secret (hashed), else any anonymous caller who holds the conversation's id."""
+def get_conversation_owner(request: Request, response: Response, principal: "PrincipalDep"
+                           ) -> str:
+    """Who a conversation belongs to: the key, else the caller's anonymous session secret
+    (hashed). An anonymous caller without one gets one now, as a cookie on the response:
+    a client that does not keep it cannot continue the conversation (it may send the
+    earlier turns as `history` instead)."""
     if principal.key_id is not None:
         return f"key:{principal.key_id}"
     secret = request.cookies.get(ANONYMOUS_COOKIE)
-    if secret:
-        return "anon:" + hashlib.sha256(secret.encode()).hexdigest()[:64]
-    return "anonymous"
+    if not secret:
+        secret = secrets.token_urlsafe(32)
+        set_anonymous_cookie(response, secret, https=request.url.scheme == "https")
+    return "anon:" + hashlib.sha256(secret.encode()).hexdigest()[:64]
+
+
+def set_anonymous_cookie(response: Response, secret: str, *, https: bool) -> None:
+    """The secret an anonymous caller's conversations are bound to (HttpOnly)."""
+    response.set_cookie(ANONYMOUS_COOKIE, secret, max_age=12 * 3600, path="/", httponly=True,
+                        samesite="strict", secure=https)
 
 
 def get_reader(principal: "PrincipalDep", container: "ContainerDep") -> Principal:

@@ -154,9 +154,8 @@ class ApiKeyRow(Base):
 
 
 class ConversationRow(Base):
-    """A conversation and who may continue it: `key:<key id>`, `anon:<hash of the browser's
-    anonymous session secret>`, or `anonymous` (an API caller without either, for whom the
-    unguessable id itself is the secret)."""
+    """A conversation and who may continue it: `key:<key id>` or `anon:<hash of the
+    caller's anonymous session secret>` (an HttpOnly cookie)."""
 
     __tablename__ = "conversations"
 

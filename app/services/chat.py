@@ -121,6 +121,7 @@ class ChatService:
 
     def answer(self, request: ChatRequest, principal: Principal, *, owner: str = "anonymous"
                ) -> dict[str, Any]:
+        """The whole answer at once (see `events`)."""
         for kind, payload in self.events(request, principal, owner=owner):
             if kind == "done":
                 return dict(payload)

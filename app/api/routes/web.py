@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from app.api.deps import ANONYMOUS_COOKIE, ContainerDep, api_key_of
+from app.api.deps import ANONYMOUS_COOKIE, ContainerDep, api_key_of, set_anonymous_cookie
 from app.api.routes.documents import DOC_TYPES
 from app.api.routes.usecases import FILTER_PARAMS, filters_from_query
 from app.errors import AppError, InvalidRecord, NotFound, Unauthorized
@@ -95,11 +95,8 @@ def who_am_i(request: Request, response: Response, container: ContainerDep) -> d
     if principal.key_id is None and request.cookies.get(COOKIE):
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     if not request.cookies.get(ANONYMOUS_COOKIE):
-        # The secret an anonymous visitor's conversations are bound to (this browser only).
-        response.set_cookie(ANONYMOUS_COOKIE, secrets.token_urlsafe(32), max_age=COOKIE_MAX_AGE,
-                            path="/", httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https"
-                            or bool(getattr(container.settings, "behind_https", False)))
+        set_anonymous_cookie(response, secrets.token_urlsafe(32), https=request.url.scheme
+                             == "https" or bool(getattr(container.settings, "behind_https", False)))
     return public(principal)
 
 
