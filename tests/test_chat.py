@@ -251,3 +251,10 @@ def test_one_source_never_gives_an_empty_unrefused_answer(chat: TestClient, ques
     follow = chat.post("/api/v1/chat", json={"question": "And what did they learn?", "k": 1,
                                               "conversation_id": first["conversation_id"]})
     assert follow.status_code == 200, follow.text
+
+
+def test_an_unrelated_question_after_another_is_not_merged_with_it(chat: TestClient) -> None:
+    first = ask(chat, "How does INSEE relabel NACE codes?")
+    mars = ask(chat, "What was the GDP of Mars in 2023?", conversation_id=first["conversation_id"])
+    assert mars["standalone_question"] == "What was the GDP of Mars in 2023?"
+    assert mars["refused"], mars["answer"]

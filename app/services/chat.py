@@ -40,8 +40,19 @@ from app.services.retrieval import Hit, Retriever
 log = logging.getLogger("gaios.chat")
 Event = tuple[str, Any]
 REFUSAL_PHRASE = re.compile(r"does not contain (this|that|the) information", re.IGNORECASE)
-FOLLOW_UP = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|there|"
-                       r"ils|elles|leur|sie|ihre|ellos|sus)\b", re.IGNORECASE)
+# A follow-up refers back: a pronoun or demonstrative (en/fr/de/es; not the words that are
+# also articles or fixed phrases, like French "ce" in "qu'est-ce" or German "das") ...
+REFERRING_WORD = re.compile(
+    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|"
+    r"ils|elles|leur|leurs|lui|eux|celui|celle|ceux|celles|cela|ça|cet|cette|ces|"
+    r"sie|ihr|ihre|ihren|ihrem|ihres|diese|dieser|dieses|diesem|diesen|dort|deren|dessen|"
+    r"davon|dafür|dabei|ellos|ellas|su|sus|este|esta|estos|estas|esto|eso|ese|esa|esos|esas|"
+    r"allí|ahí)\b", re.IGNORECASE)
+# ... or opens by continuing the last question ("and for France?", "what about Istat?") ...
+CONTINUATION = re.compile(r"^\W*(and|or|also|what about|how about|same for|et|ou|und|oder|"
+                          r"y|e|o|und was ist mit)\b", re.IGNORECASE)
+# ... or is an ellipsis too short to be a question on its own ("Accuracy?").
+ELLIPSIS_WORDS = 2
 MAX_HISTORY = 10
 EXTRACTIVE_SENTENCES = 3
 SENTENCES_PER_DOCUMENT = 2
@@ -96,6 +107,12 @@ def matched_record(hits: list[Hit], score: float, named: list[tuple[str, list[st
     return {"id": hits[0].doc_id, "title": meta.get("title", hits[0].doc_id),
             "organisation": meta.get("organisation"), "stage": meta.get("stage"),
             "score": round(score, 4), "reason": "; ".join(reasons)}
+
+
+def refers_back(question: str) -> bool:
+    """Whether a question continues the conversation rather than asking something new."""
+    return bool(len(question.split()) <= ELLIPSIS_WORDS or CONTINUATION.search(question)
+                or REFERRING_WORD.search(question))
 
 
 class ChatService:
@@ -247,9 +264,8 @@ class ChatService:
         previous = [t.content for t in history if t.role == "user"]
         if not previous:
             return question
-        is_follow_up = len(question.split()) <= 12 or FOLLOW_UP.search(question)
-        if not is_follow_up:
-            return question
+        if not refers_back(question):
+            return question  # a new question: its own relevance and refusal decision
         if self.llm is not None and self.llm.backend == "openai":
             system, user = self.prompts.condense.render(
                 history="\n".join(f"{t.role}: {t.content}" for t in history[-6:]), question=question)
