@@ -6,19 +6,22 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.api.deps import ContainerDep, ReaderDep
+from app.api.deps import ContainerDep, ReaderDep, WorkersDep
 from app.errors import AppError
 from app.observability import observe_chat
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatResponse, FeedbackRequest
+from app.workers import within
 
 router = APIRouter(tags=["chat"])
 
 
 @router.post("/chat", response_model=ChatResponse)
-def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep) -> dict[str, Any]:
-    """Answer a question from the repository, with citations and matching use cases."""
-    return observe_chat(container.chat.answer(body, principal))
+async def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep,
+               workers: WorkersDep) -> dict[str, Any]:
+    """Answer a question from the repository, with citations and matching use cases
+    (504 over the chat time limit)."""
+    return observe_chat(await workers.answer(container.chat.answer, body, principal))
 
 
 @router.post("/chat/stream", response_class=EventSourceResponse)
@@ -26,8 +29,10 @@ def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep
                 ) -> Iterator[ServerSentEvent]:
     """The same answer as Server-Sent Events: `retrieval`, `token` (one checked sentence
     at a time), `citations`, `usecases`, `done` (the full response), or `error`."""
+    events = within(container.chat.events(body, principal),
+                    container.settings.chat_timeout_seconds, what="answering the question")
     try:
-        for kind, payload in container.chat.events(body, principal):
+        for kind, payload in events:
             data = observe_chat(payload) if kind == "done" else payload
             yield ServerSentEvent(event=kind, data=data)
     except AppError as exc:
