@@ -139,7 +139,7 @@ def test_a_few_shared_yaml_values_are_still_accepted(client: TestClient) -> None
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/yaml"])
 def test_integer_of_thousands_of_digits_is_422(client: TestClient, content_type: str) -> None:
-    text = json.dumps(new_usecase())[:-1] + ', "benefits": [{"type": "time_saved", "text": "t", "value": ' \
+    text = json.dumps(new_usecase())[:-1] + ', "benefits": [{"type": "efficiency", "text": "t", "value": ' \
         + "9" * 5_000 + "}]}"
     response = send(client, "POST", "/api/v1/usecases/validate", {"Content-Type": content_type}, text)
     assert_error_shape(response, 422)
