@@ -90,8 +90,9 @@ def load_yaml(text: str | bytes, limits: Limits) -> Any:
     larger than the limits once its aliases are expanded. Safe tags only."""
     if len(text) > limits.max_bytes:
         raise TooLarge(f"the document is {len(text)} bytes, over the limit of {limits.max_bytes}")
-    loader = _BoundedLoader(text, limits.max_depth)
+    loader = None
     try:
+        loader = _BoundedLoader(text, limits.max_depth)  # reads the encoding: may fail too
         node = loader.get_single_node()
         if node is None:
             return None
@@ -111,7 +112,8 @@ def load_yaml(text: str | bytes, limits: Limits) -> Any:
     except ValueError as exc:  # e.g. an integer of more than 4300 digits, a bad timestamp
         raise Malformed(str(exc)) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class _BoundedLoader(yaml.SafeLoader):

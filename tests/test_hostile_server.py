@@ -12,13 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 
 from app.core.config import Settings
-from app.main import create_app
-from tests.conftest import ADMIN_KEY, free_port
-from tests.hostile_helpers import largest_valid_usecase
+from tests.conftest import ADMIN_KEY
+from tests.hostile_helpers import largest_valid_usecase, running_server
 
 pytestmark = pytest.mark.slow
 IDLE_SECONDS = 1.0
@@ -26,26 +24,13 @@ IDLE_SECONDS = 1.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The application served by uvicorn in a thread; yields its base URL."""
     settings = Settings(_env_file=None, environment="test",
                         data_dir=tmp_path_factory.mktemp("hostile") / "var",
                         api_keys_admin=ADMIN_KEY, llm={"backend": "extractive"},
                         rate_limit_chat_per_minute=0, rate_limit_upload_per_minute=0,
                         body_idle_timeout_seconds=IDLE_SECONDS)
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(300):
-        if uv.started:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("uvicorn did not start within 30 s")
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=20)
+    with running_server(settings) as url:
+        yield url
 
 
 def probe_while(base: str, busy: threading.Event) -> list[float]:
