@@ -71,6 +71,8 @@ MAX_PARSE_SECONDS = 60.0
 MAX_ZIP_MEMBERS = 10_000
 MAX_TITLE = 300
 DEFAULT_MAX_BYTES = 20_000_000
+# trafilatura's extraction cannot be interrupted and takes seconds per megabyte of HTML.
+MAX_HTML_BYTES = 2_000_000
 
 
 class Deadline:
@@ -309,6 +311,9 @@ def load_pdf(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocumen
 def load_html(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     import trafilatura
 
+    if path.stat().st_size > min(max_bytes, MAX_HTML_BYTES):
+        raise UnreadableFile(path, f"the HTML page is over {min(max_bytes, MAX_HTML_BYTES)} "
+                             "bytes; save the main text as Markdown or PDF instead")
     html = read_text(path)
     # trafilatura keeps the main text and drops navigation, footers and boilerplate.
     text = trafilatura.extract(html, output_format="markdown", include_comments=False,

@@ -123,6 +123,12 @@ def test_markdown_title_from_plain_front_matter_is_clipped(tmp_path: Path) -> No
     assert len(load_file(tmp_path / "long.md", max_bytes=1_000_000).title) <= 300
 
 
+def test_html_page_too_large_to_extract_in_time_is_refused(tmp_path: Path) -> None:
+    page = tmp_path / "wide.html"
+    page.write_text("<html><body>" + "<p>A paragraph about coding.</p>" * 100_000 + "</body></html>")
+    assert "over 2000000 bytes" in refused(page, max_bytes=20_000_000)
+
+
 @pytest.mark.parametrize("name, text", [
     ("deep.json", "[" * 100_000 + "]" * 100_000),
     ("deep.yaml", "- " * 5_000 + "x"),

@@ -28,7 +28,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                         data_dir=tmp_path_factory.mktemp("hostile") / "var",
                         api_keys_admin=ADMIN_KEY, llm={"backend": "extractive"},
                         rate_limit_chat_per_minute=0, rate_limit_upload_per_minute=0,
-                        body_idle_timeout_seconds=IDLE_SECONDS)
+                        body_idle_timeout_seconds=IDLE_SECONDS,
+                        validation_timeout_seconds=60)  # a shared test machine is slow
     with running_server(settings) as url:
         yield url
 
