@@ -130,6 +130,12 @@ def test_recursive_yaml_alias_is_422(client: TestClient) -> None:
     assert_error_shape(response, 422, "(body)")
 
 
+@pytest.mark.parametrize("raw", [b"\x00", b"id: \xff\xfe", b"\xef\xbb\xbf\x00"])
+def test_yaml_body_that_is_not_text_is_422(client: TestClient, raw: bytes) -> None:
+    response = send(client, "POST", "/api/v1/usecases/validate", YAML, raw)
+    assert_error_shape(response, 422, "(body)")
+
+
 def test_a_few_shared_yaml_values_are_still_accepted(client: TestClient) -> None:
     text = yaml.safe_dump(new_usecase(partners=["Shared partner agency"]))
     text = text.replace("- Shared partner agency", "- &partner Shared partner agency\n- *partner")
