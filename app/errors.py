@@ -9,8 +9,13 @@ AppError
 ├── PayloadTooLarge (413)
 ├── Unauthorized (401) / Forbidden (403)
 ├── RateLimited (429)
+├── RequestTimeout (408)       a request body that stopped arriving
+├── DeadlineExceeded (504)     validation or an answer over its time limit
 ├── UpstreamTimeout (504) / UpstreamError (502)   a model server that failed
-└── ServiceUnavailable (503)   a component that is down
+├── ServiceUnavailable (503)   a component that is down
+└── HTTPError (any)            Starlette's own errors (unknown route, wrong method...)
+
+Anything else is an internal error: 500, with a message that shows no internals.
 """
 
 from typing import Any
@@ -74,6 +79,28 @@ class RateLimited(AppError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RequestTimeout(AppError):
+    status_code = 408
+    error_type = "request_timeout"
+
+
+class DeadlineExceeded(AppError):
+    status_code = 504
+    error_type = "timeout"
+
+
+class HTTPError(AppError):
+    """An error Starlette raised itself, carried with its own status."""
+
+    TYPES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+             413: "payload_too_large"}
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_type = self.TYPES.get(status_code, "http_error")
 
 
 class UpstreamError(AppError):

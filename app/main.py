@@ -3,18 +3,21 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.main import api_router
 from app.api.routes import health, openai_compat, web
 from app.core.config import Settings, get_settings
 from app.core.container import Container
-from app.errors import AppError, InvalidRecord, PayloadTooLarge
-from app.middleware import add_operations_middleware
+from app.errors import AppError, HTTPError, InvalidRecord, PayloadTooLarge
+from app.middleware import BodyIdleTimeout, InternalErrors, add_operations_middleware
+from app.workers import WorkerPools
 from ingest.schedule import HarvestSchedule
 
 log = logging.getLogger("gaios")
@@ -31,14 +34,42 @@ async def app_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc)
 
 
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def error_detail(err: dict[str, Any]) -> dict[str, str]:
+    """One pydantic error as {field, reason}: the field without its location prefix
+    (`offset`, `filters.gsbpm`), or `(body)` for a body that does not parse."""
+    if err["type"] == "json_invalid":
+        reason = err.get("ctx", {}).get("error", "")
+        return {"field": "(body)", "reason": f"malformed JSON: {reason}"}
+    loc = list(err["loc"])
+    if loc and loc[0] in LOCATIONS:
+        loc = loc[1:]
+    return {"field": ".".join(str(p) for p in loc) or "(body)", "reason": err["msg"]}
+
+
 async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """FastAPI's own 422s, in the project's one error shape."""
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": ".".join(str(p) for p in err["loc"] if p != "body") or "(body)", "reason": err["msg"]}
-        for err in exc.errors()
-    ]
+    details = [error_detail(err) for err in exc.errors()]
     return error_response(InvalidRecord("invalid request", errors=details))
+
+
+async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's and FastAPI's own errors (unknown route, wrong method, a body that
+    could not be read) in the project's one error shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    cause = exc.__cause__
+    if isinstance(cause, AppError):  # raised while FastAPI read the body (413, 408)
+        return error_response(cause)
+    if exc.status_code == 400 and cause is not None:  # the body did not parse (e.g. too deep)
+        return error_response(InvalidRecord("the request body could not be parsed", errors=[
+            {"field": "(body)", "reason": "not valid JSON, or nested too deeply"}]))
+    message = exc.detail if isinstance(exc.detail, str) else "request refused"
+    response = error_response(HTTPError(exc.status_code, message))
+    response.headers.update(exc.headers or {})
+    return response
 
 
 class BodySizeLimit:
@@ -92,9 +123,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         counts = built.load_curated()
         log.info("curated use cases loaded: %s", counts)
         app.state.container = built
+        app.state.workers = WorkerPools(settings)
         schedule = HarvestSchedule(built).start()
-        yield
-        schedule.stop()
+        try:
+            yield
+        finally:
+            schedule.stop()
+            app.state.workers.shutdown()
 
     app = FastAPI(
         title="GAIOS",
@@ -106,8 +141,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    # Innermost first: any unexpected error becomes a 500 in the error shape that still
+    # passes the request id, the security headers and the metrics on its way out.
+    app.add_middleware(InternalErrors, render=error_response)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes)
+    app.add_middleware(BodyIdleTimeout, seconds=settings.body_idle_timeout_seconds,
+                       render=error_response)
     add_operations_middleware(app, settings, render=error_response)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(health.router)

@@ -3,21 +3,29 @@
 
 Every failure raises `UnreadableFile` naming the file and the reason (empty, scanned PDF
 without text, password-protected, corrupt, binary, too large).
+
+Every loader is bounded, because files come from anonymous uploads too: the content a
+file expands to (DOCX XML, PDF streams, text extracted, YAML with its aliases expanded)
+may not exceed the same byte limit as the file itself, nesting is limited (JSON, YAML,
+front matter), and the loops over pages, paragraphs and rows stop after
+`MAX_PARSE_SECONDS`. Each loader does linear work in the size of its input.
 """
 
 import csv
 import io
 import json
+import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import frontmatter
-import yaml
 from pydantic import ValidationError
 
 from app.errors import InvalidRecord
+from app.parsing import Limits, ParseError, load_json, load_yaml
 from app.schemas.records import Document, UseCase, slugify
 
 Metadata = dict[str, str | int | float | bool]
@@ -56,8 +64,27 @@ class LoadedDocument:
         return head + "\n" + body
 
 
-Loader = Callable[[Path], LoadedDocument]
+# A loader reads `path`, expanding it to at most `max_bytes` of content.
+Loader = Callable[..., LoadedDocument]
 LOADERS: dict[str, Loader] = {}
+MAX_PARSE_SECONDS = 60.0
+MAX_ZIP_MEMBERS = 10_000
+MAX_TITLE = 300
+DEFAULT_MAX_BYTES = 20_000_000
+# trafilatura's extraction cannot be interrupted and takes seconds per megabyte of HTML.
+MAX_HTML_BYTES = 2_000_000
+
+
+class Deadline:
+    """The parse-time limit of one file, checked between pages, paragraphs and rows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.seconds = path, MAX_PARSE_SECONDS
+        self.end = time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise UnreadableFile(self.path, f"reading the file took more than {self.seconds:g} s")
 
 
 def register(*suffixes: str) -> Callable[[Loader], Loader]:
@@ -81,7 +108,7 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
         raise UnreadableFile(path, "the file is empty")
     if size > max_bytes:
         raise UnreadableFile(path, f"the file is {size} bytes, over the limit of {max_bytes}")
-    document = loader(path)
+    document = loader(path, max_bytes=max_bytes)
     if not any(s.text.strip() for s in document.sections):
         raise UnreadableFile(path, "no text found in the file")
     return document
@@ -127,21 +154,33 @@ def split_markdown(text: str, default_heading: str) -> tuple[str | None, list[Se
     return title, sections
 
 
-@register(".md", ".markdown")
-def load_markdown(path: Path) -> LoadedDocument:
+def front_matter(path: Path, text: str, max_bytes: int) -> tuple[dict[str, Any], str]:
+    """The YAML front matter of a Markdown text (bounded: no alias amplification, no
+    deep nesting) and the text after it."""
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        return {}, text
+    head, content = handler.split(text)
     try:
-        post = frontmatter.loads(read_text(path))
-    except yaml.YAMLError as exc:
-        raise UnreadableFile(path, f"malformed front matter: {exc}") from exc
-    heading_title, sections = split_markdown(post.content, path.stem)
+        metadata = load_yaml(head, Limits(max_bytes=max_bytes))
+    except ParseError as exc:
+        raise UnreadableFile(path, f"malformed front matter: {exc.reason}") from exc
+    return (metadata if isinstance(metadata, dict) else {}), content
+
+
+@register(".md", ".markdown")
+def load_markdown(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
+    metadata, content = front_matter(path, read_text(path), max_bytes)
+    heading_title, sections = split_markdown(content, path.stem)
     meta: Document | None = None
-    if post.metadata:
+    if metadata:
         try:
-            meta = Document.model_validate(post.metadata)
+            meta = Document.model_validate(metadata)
         except ValidationError:
             meta = None  # ordinary front matter of a non-GAIOS document: keep the text only
-    title = (meta.title if meta else str(post.metadata.get("title") or "")) or heading_title or path.stem
-    doc_id = meta.id if meta else slugify(str(post.metadata.get("id") or path.stem))
+    title = (meta.title if meta else str(metadata.get("title") or "")[:MAX_TITLE]) \
+        or heading_title or path.stem
+    doc_id = meta.id if meta else slugify(str(metadata.get("id") or path.stem)[:MAX_TITLE])
     facets: Metadata = {"publisher": meta.publisher, "date": meta.date, "language": meta.language} \
         if meta else {}
     if meta:
@@ -150,18 +189,18 @@ def load_markdown(path: Path) -> LoadedDocument:
         doc_id=doc_id, title=title, doc_type=meta.doc_type if meta else "document",
         source=str(path), parser="markdown", sections=sections,
         url=str(meta.url) if meta and meta.url else None,
-        confidential=bool(meta.confidential) if meta else bool(post.metadata.get("confidential")),
+        confidential=bool(meta.confidential) if meta else bool(metadata.get("confidential")),
         facets=facets,
     )
 
 
 @register(".yaml", ".yml")
-def load_usecase_yaml(path: Path) -> LoadedDocument:
+def load_usecase_yaml(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     try:
-        data = yaml.safe_load(read_text(path))
+        data = load_yaml(read_text(path), Limits(max_bytes=max_bytes))
         record = UseCase.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise UnreadableFile(path, f"malformed YAML: {exc}") from exc
+    except ParseError as exc:
+        raise UnreadableFile(path, f"malformed YAML: {exc.reason}") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -221,19 +260,42 @@ def usecase_document(record: UseCase, *, source: str, provenance: str | None = N
     )
 
 
-@register(".pdf")
-def load_pdf(path: Path) -> LoadedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def pdf_pages(path: Path, reader: Any, max_bytes: int) -> list[str]:
+    """The text of each page, within the time limit and `max_bytes` of text in all."""
+    deadline, pages, total = Deadline(path), [], 0
+    for page in reader.pages:
+        deadline.check()
+        pages.append(page.extract_text() or "")
+        total += len(pages[-1])
+        if total > max_bytes:
+            raise UnreadableFile(path, f"the PDF holds more than {max_bytes} characters of text")
+    return pages
 
+
+@register(".pdf")
+def load_pdf(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PdfReadError
+
+    # pypdf's own decompression limits, lowered to this file's byte limit.
+    limits = {name: max_bytes for name in (
+        "maximum_declared_stream_length", "array_based_stream_maximum_output_length",
+        "jbig2_maximum_output_length", "lzw_maximum_output_length",
+        "run_length_maximum_output_length", "zlib_maximum_output_length",
+        "brotli_maximum_output_length", "image_maximum_buffer_size",
+        "stream_decoding_work_maximum_length")}
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFile(path, "the PDF is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or ""
+        with apply_configuration(**limits):
+            reader = PdfReader(str(path))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise UnreadableFile(path, "the PDF is password-protected")
+            pages = pdf_pages(path, reader, max_bytes)
+            title = (reader.metadata.title if reader.metadata else None) or ""
     except UnreadableFile:
         raise
+    except LimitReachedError as exc:
+        raise UnreadableFile(path, f"the PDF expands beyond the limit of {max_bytes} bytes "
+                             f"({exc})") from exc
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise UnreadableFile(path, f"corrupt or unreadable PDF ({exc})") from exc
     except Exception as exc:  # pypdf raises assorted errors on damaged files
@@ -249,9 +311,12 @@ def load_pdf(path: Path) -> LoadedDocument:
 
 
 @register(".html", ".htm")
-def load_html(path: Path) -> LoadedDocument:
+def load_html(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     import trafilatura
 
+    if path.stat().st_size > min(max_bytes, MAX_HTML_BYTES):
+        raise UnreadableFile(path, f"the HTML page is over {min(max_bytes, MAX_HTML_BYTES)} "
+                             "bytes; save the main text as Markdown or PDF instead")
     html = read_text(path)
     # trafilatura keeps the main text and drops navigation, footers and boilerplate.
     text = trafilatura.extract(html, output_format="markdown", include_comments=False,
@@ -264,32 +329,65 @@ def load_html(path: Path) -> LoadedDocument:
                           url=meta.url if meta and meta.url else None)
 
 
+def check_zip(path: Path, max_bytes: int) -> None:
+    """Refuse a ZIP package (DOCX) that decompresses to more than `max_bytes` (a "zip
+    bomb"), by the sizes in its directory (zipfile never yields more than they say)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = package.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableFile(path, f"corrupt or unreadable DOCX ({exc})") from exc
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise UnreadableFile(path, f"the DOCX holds {len(members)} parts, over the limit of "
+                             f"{MAX_ZIP_MEMBERS}")
+    expanded = sum(m.file_size for m in members)
+    if expanded > max_bytes:
+        raise UnreadableFile(path, f"the DOCX decompresses to {expanded} bytes, over the limit "
+                             f"of {max_bytes}")
+
+
+def docx_lines(path: Path, document: Any) -> list[str]:
+    """Paragraphs (headings as Markdown) and table rows, in linear time: styles are
+    looked up once by id, and cells read from the XML (python-docx's `style` and
+    `row.cells` are slow per call, quadratic over a long document)."""
+    from docx.table import _Cell
+
+    deadline = Deadline(path)
+    names = {style.style_id: style.name for style in document.styles}
+    lines = []
+    for n, paragraph in enumerate(document.paragraphs):
+        if n % 1000 == 0:
+            deadline.check()
+        style = names.get(paragraph._p.style or "", "") or ""
+        level = int(style.split()[-1]) if style.startswith("Heading") and style[-1].isdigit() else 0
+        lines.append(("#" * level + " " if level else "") + paragraph.text)
+    for table in document.tables:
+        for tr in table._tbl.tr_lst:
+            deadline.check()
+            lines.append(" | ".join(_Cell(tc, table).text for tc in tr.tc_lst))
+    return lines
+
+
 @register(".docx")
-def load_docx(path: Path) -> LoadedDocument:
+def load_docx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_zip(path, max_bytes)
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
         raise UnreadableFile(path, f"corrupt or unreadable DOCX ({exc})") from exc
     except Exception as exc:  # zipfile.BadZipFile and friends
         raise UnreadableFile(path, f"corrupt or unreadable DOCX ({type(exc).__name__})") from exc
-    lines = []
-    for paragraph in document.paragraphs:
-        style = paragraph.style.name if paragraph.style is not None else ""
-        level = int(style.split()[-1]) if style.startswith("Heading") and style[-1].isdigit() else 0
-        lines.append(("#" * level + " " if level else "") + paragraph.text)
-    for table in document.tables:
-        lines += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
-    heading_title, sections = split_markdown("\n".join(lines), path.stem)
+    heading_title, sections = split_markdown("\n".join(docx_lines(path, document)), path.stem)
     title = document.core_properties.title or heading_title or path.stem
     return LoadedDocument(doc_id=slugify(path.stem), title=title, doc_type="docx",
                           source=str(path), parser="python-docx", sections=sections)
 
 
 @register(".txt", ".text")
-def load_text(path: Path) -> LoadedDocument:
+def load_text(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     text = read_text(path)
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), path.stem)
     return LoadedDocument(doc_id=slugify(path.stem), title=first[:150], doc_type="text",
@@ -307,7 +405,7 @@ def _rows_document(path: Path, rows: list[dict[str, Any]], parser: str) -> Loade
 
 
 @register(".csv")
-def load_csv(path: Path) -> LoadedDocument:
+def load_csv(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     try:
         rows = list(csv.DictReader(io.StringIO(read_text(path))))
     except csv.Error as exc:
@@ -316,11 +414,11 @@ def load_csv(path: Path) -> LoadedDocument:
 
 
 @register(".json")
-def load_json(path: Path) -> LoadedDocument:
+def load_json_rows(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise UnreadableFile(path, f"malformed JSON: {exc}") from exc
+        data = load_json(read_text(path), Limits(max_bytes=max_bytes))
+    except ParseError as exc:
+        raise UnreadableFile(path, f"malformed JSON: {exc.reason}") from exc
     items = data if isinstance(data, list) else [data]
     rows = [i if isinstance(i, dict) else {"value": i} for i in items]
     return _rows_document(path, rows, "json")

@@ -10,11 +10,17 @@ from starlette.requests import HTTPConnection
 from app.core.container import Container
 from app.services.auth import ANONYMOUS, Principal
 from app.services.roles import Action, authorize
+from app.workers import WorkerPools
 
 
 def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
+
+
+def get_workers(request: Request) -> WorkerPools:
+    workers: WorkerPools = request.app.state.workers
+    return workers
 
 
 def api_key_of(connection: HTTPConnection) -> str | None:
@@ -71,6 +77,7 @@ def get_admin(principal: "PrincipalDep") -> Principal:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+WorkersDep = Annotated[WorkerPools, Depends(get_workers)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ReaderDep = Annotated[Principal, Depends(get_reader)]
 AdminDep = Annotated[Principal, Depends(get_admin)]

@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body.")
     max_upload_bytes: int = Field(default=20_000_000, ge=1024, description="Largest uploaded document.")
+    validation_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit for parsing a record body, and for "
+        "checking a record at `/usecases/validate`; over it the answer is 504.")
+    chat_timeout_seconds: float = Field(
+        default=180.0, gt=0, description="Time limit for one chat answer (`/chat`, "
+        "`/v1/chat/completions`; a stream ends with an `error` event); over it: 504.")
+    body_idle_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="A request body that stops arriving for this long "
+        "(e.g. a Content-Length larger than what is sent) is answered 408.")
     duplicate_threshold: float = Field(
         default=0.85, ge=0.5, le=1.0, description="Title/summary similarity that marks a "
         "submission from the same organisation as a near-duplicate (409)."

@@ -1,9 +1,9 @@
 """Request and response models of the REST API (`/api/v1`)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.schemas.records import UseCase
 
@@ -91,7 +91,14 @@ class ReviewRequest(BaseModel):
 
 
 
-Filters = dict[str, list[str]]
+MAX_FILTER_VALUES = 50
+# Metadata filters: a few names, each with a bounded list of short values.
+Filters = Annotated[
+    dict[Annotated[str, StringConstraints(max_length=40)],
+         Annotated[list[Annotated[str, StringConstraints(max_length=200)]],
+                   Field(max_length=MAX_FILTER_VALUES)]],
+    Field(max_length=20),
+]
 
 FILTERS_DESCRIPTION = (
     "Metadata filters, e.g. {\"gsbpm\": [\"5.2\"], \"doc_type\": [\"usecase\"]}; keys: gsbpm, gamso, "

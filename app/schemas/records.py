@@ -39,13 +39,20 @@ def _date_to_text(value: object) -> object:
 PartialDate = Annotated[
     str,
     BeforeValidator(_date_to_text),
-    StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$"),
+    StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$", max_length=10),
     Field(description="ISO 8601 partial date: YYYY, YYYY-MM or YYYY-MM-DD."),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Every string and list has a maximum length, so the largest valid record is small
+# enough to check (schema, personal-data screen) in well under the validation time limit.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Short = Annotated[str, StringConstraints(max_length=300)]
+Paragraph = Annotated[str, StringConstraints(max_length=4000)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+MAX_DESCRIPTION = 20_000
+MAX_ITEMS = 30
 CountryCode = Annotated[
     str,
-    StringConstraints(pattern=r"^([A-Z]{3})$"),
+    StringConstraints(pattern=r"^([A-Z]{3})$", max_length=3),
     Field(description="ISO 3166-1 alpha-3 country code, or INT for international bodies."),
 ]
 
@@ -58,8 +65,9 @@ def _gamso_code(value: str) -> str:
     return v.normalise_code(value, v.gamso(), "GAMSO")
 
 
-GsbpmCode = Annotated[str, AfterValidator(_gsbpm_code)]
-GamsoCode = Annotated[str, AfterValidator(_gamso_code)]
+# A code may be written with its name ("5.2 Classify and code"), hence the room.
+GsbpmCode = Annotated[str, StringConstraints(max_length=200), AfterValidator(_gsbpm_code)]
+GamsoCode = Annotated[str, StringConstraints(max_length=200), AfterValidator(_gamso_code)]
 
 
 class _Model(BaseModel):
@@ -70,45 +78,45 @@ class _Model(BaseModel):
 
 class Organisation(_Model):
     name: Text
-    acronym: str | None = None
+    acronym: Short | None = None
     type: v.OrganisationType
     country: CountryCode
 
 
 class ModelUsed(_Model):
     name: Text
-    provider: str | None = None
-    version: str | None = None
+    provider: Short | None = None
+    version: Short | None = None
     openness: v.ModelOpenness = v.ModelOpenness.unknown
     hosting: v.Hosting = v.Hosting.unknown
     role: v.ModelRole = v.ModelRole.generator
 
 
 class Evaluation(_Model):
-    method: str | None = None
-    metrics: list[str] = []
-    baseline: str | None = None
-    dataset_size: str | None = None
-    results: str | None = None
+    method: Paragraph | None = None
+    metrics: list[Short] = Field(default=[], max_length=MAX_ITEMS)
+    baseline: Paragraph | None = None
+    dataset_size: Short | None = None
+    results: Paragraph | None = None
 
 
 class Benefit(_Model):
     type: v.BenefitType
-    text: Text
+    text: LongText
     value: float | None = None
-    unit: str | None = None
+    unit: Short | None = None
 
 
 class RiskEntry(_Model):
     risk: v.Risk
-    mitigation: str | None = None
-    note: str | None = None
+    mitigation: Paragraph | None = None
+    note: Paragraph | None = None
 
 
 class Source(_Model):
     url: HttpUrl
-    title: str | None = None
-    publisher: str | None = None
+    title: Short | None = None
+    publisher: Short | None = None
     date: PartialDate | None = None
     kind: v.SourceKind = v.SourceKind.primary
     confidence: v.Confidence = v.Confidence.V
@@ -118,7 +126,7 @@ class RecordMeta(_Model):
     created: date
     updated: date
     curator: Text
-    licence: str = "CC-BY-4.0"
+    licence: Short = "CC-BY-4.0"
 
 
 class UseCase(_Model):
@@ -131,38 +139,43 @@ class UseCase(_Model):
     summary: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=20, max_length=600)
     ] = Field(description="Plain-language summary, at most 600 characters.")
-    description: str | None = Field(default=None, description="Detailed Markdown description.")
-    organisations: list[Organisation] = Field(min_length=1)
-    partners: list[str] = []
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION,
+                                    description="Detailed Markdown description.")
+    organisations: list[Organisation] = Field(min_length=1, max_length=MAX_ITEMS)
+    partners: list[Short] = Field(default=[], max_length=MAX_ITEMS)
     year_started: PartialDate | None = None
     year_reported: PartialDate | None = None
     lifecycle_stage: v.LifecycleStage
-    stage_as_reported: str | None = None
+    stage_as_reported: Short | None = None
     scope: v.Scope
-    gsbpm: list[GsbpmCode] = Field(default=[], description="GSBPM 5.1 codes, e.g. 5.2.")
-    gamso: list[GamsoCode] = Field(default=[], description="GAMSO activity codes, e.g. 3.4.")
-    task_types: list[v.TaskType] = Field(min_length=1)
-    genai_patterns: list[v.GenAIPattern] = Field(min_length=1)
+    gsbpm: list[GsbpmCode] = Field(default=[], max_length=60,
+                                   description="GSBPM 5.1 codes, e.g. 5.2.")
+    gamso: list[GamsoCode] = Field(default=[], max_length=60,
+                                   description="GAMSO activity codes, e.g. 3.4.")
+    task_types: list[v.TaskType] = Field(min_length=1, max_length=MAX_ITEMS)
+    genai_patterns: list[v.GenAIPattern] = Field(min_length=1, max_length=MAX_ITEMS)
     ai_classification: v.AIClassification = v.AIClassification.generative_ai
-    models: list[ModelUsed] = []
+    models: list[ModelUsed] = Field(default=[], max_length=MAX_ITEMS)
     model_openness: v.ModelOpenness
     hosting: v.Hosting
-    data_inputs: str | None = None
+    data_inputs: Paragraph | None = None
     data_sensitivity: v.DataSensitivity
     personal_data: bool | None = None
     human_oversight: v.HumanOversight
     evaluation: Evaluation | None = None
-    quality_dimensions: list[v.QualityDimension] = []
-    benefits: list[Benefit] = []
-    risks: list[RiskEntry] = []
-    lessons_learned: list[str] = []
+    quality_dimensions: list[v.QualityDimension] = Field(default=[], max_length=MAX_ITEMS)
+    benefits: list[Benefit] = Field(default=[], max_length=MAX_ITEMS)
+    risks: list[RiskEntry] = Field(default=[], max_length=MAX_ITEMS)
+    lessons_learned: list[Paragraph] = Field(default=[], max_length=MAX_ITEMS)
     code_url: HttpUrl | None = None
-    code_licence: str | None = None
-    contact: str | None = Field(
+    code_licence: Short | None = None
+    contact: Short | None = Field(
         default=None, description="A public, functional mailbox only; never a person's address."
     )
-    sources: list[Source] = Field(min_length=1, description="At least one public source.")
-    related: list[str] = []
+    sources: list[Source] = Field(min_length=1, max_length=MAX_ITEMS,
+                                  description="At least one public source.")
+    related: list[Annotated[str, StringConstraints(max_length=80)]] = Field(
+        default=[], max_length=MAX_ITEMS)
     record_meta: RecordMeta
 
     @field_validator("gsbpm", "gamso", "task_types", "genai_patterns", "related")
@@ -190,9 +203,9 @@ class UseCase(_Model):
 
 
 class Section(_Model):
-    id: str
-    heading: str
-    text: str
+    id: Short
+    heading: Short
+    text: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
 
 
 class Document(_Model):
@@ -205,17 +218,18 @@ class Document(_Model):
     date: PartialDate
     doc_type: v.DocumentType
     url: HttpUrl | None = None
-    licence: str = "CC-BY-4.0"
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] = "en"
-    summary: str | None = None
-    topics: list[str] = []
-    gsbpm: list[GsbpmCode] = []
-    mentions_use_cases: list[str] = []
+    licence: Short = "CC-BY-4.0"
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$", max_length=2)] = "en"
+    summary: Paragraph | None = None
+    topics: list[Short] = Field(default=[], max_length=100)
+    gsbpm: list[GsbpmCode] = Field(default=[], max_length=60)
+    mentions_use_cases: list[Annotated[str, StringConstraints(max_length=80)]] = Field(
+        default=[], max_length=200)
     confidential: bool = Field(
         default=False,
         description="Restricted document: its text is never returned to users without access.",
     )
-    sources: list[Source] = []
+    sources: list[Source] = Field(default=[], max_length=MAX_ITEMS)
 
 
 SLUG_RE = re.compile(r"[^a-z0-9]+")

@@ -454,7 +454,7 @@ class UseCaseRepository:
         orgs = [o.name.lower() for o in record.organisations]
         query = select(UseCaseRow).where(
             UseCaseRow.deleted.is_(False),
-            or_(*[UseCaseRow.search_text.contains(o) for o in orgs]),
+            or_(*[UseCaseRow.search_text.contains(o, autoescape=True) for o in orgs]),
         )
         for row in session.scalars(query):
             number = self._visible_revision(row, by)
@@ -490,7 +490,8 @@ class UseCaseRepository:
                 query = query.where(UseCaseRow.id.in_(
                     select(FacetRow.usecase_id).where(FacetRow.facet == facet, FacetRow.value.in_(values))))
         for word in (filters.q or "").lower().split():
-            query = query.where(UseCaseRow.search_text.contains(word))
+            # autoescape: `%` and `_` in the query are letters, not LIKE wildcards
+            query = query.where(UseCaseRow.search_text.contains(word, autoescape=True))
         return query
 
     def _facet_counts(self, session: Session, base: Select[tuple[str]], filters: Filters,

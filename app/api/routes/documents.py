@@ -39,7 +39,7 @@ def load_upload(filename: str, content: bytes, max_bytes: int) -> LoadedDocument
 
 
 @router.post("", response_model=UploadPublic, status_code=201)
-async def upload_document(
+def upload_document(
     container: ContainerDep,
     principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown, text, CSV or JSON")],
@@ -48,10 +48,11 @@ async def upload_document(
     doc_id: Annotated[str | None, Form(pattern="^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)] = None,
     confidential: Annotated[bool, Form()] = False,
 ) -> dict[str, Any]:
-    """Upload a document: parsed, screened for personal data, stored and indexed."""
+    """Upload a document: parsed, screened for personal data, stored and indexed. A plain
+    `def`: FastAPI runs it in a worker thread, off the event loop."""
     authorize(principal, Action.upload_document)
     filename = file.filename or "upload"
-    content = await file.read()
+    content = file.file.read()
     doc = load_upload(filename, content, container.settings.max_upload_bytes)
     screen_document([(s.heading, s.text) for s in doc.sections])
     doc.doc_id = doc_id or f"upload-{slugify(Path(filename).stem, 60)}"

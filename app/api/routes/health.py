@@ -13,8 +13,9 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up."""
+async def healthz() -> dict[str, str]:
+    """The process is up. Answered on the event loop itself (no worker thread), so it
+    answers even while every worker is busy."""
     return {"status": "ok"}
 
 

@@ -6,23 +6,25 @@ citations and matching use cases travel in the extra `gaios` field (and as a sho
 import json
 import time
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from app.api.deps import ContainerDep, ReaderDep
+from app.api.deps import ContainerDep, ReaderDep, WorkersDep
 from app.errors import AppError, InvalidRecord
 from app.observability import observe_chat
 from app.schemas.chat import ChatRequest, ChatTurn
+from app.workers import within
 
 router = APIRouter(tags=["openai-compatible"])
 
 
 class OpenAIMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict[str, Any]] | None = None
+    content: (Annotated[str, Field(max_length=16_000)]
+              | Annotated[list[dict[str, Any]], Field(max_length=20)] | None) = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -31,12 +33,12 @@ class OpenAIMessage(BaseModel):
 
 
 class OpenAIChatRequest(BaseModel):
-    model: str = "gaios"
-    messages: list[OpenAIMessage] = Field(min_length=1)
+    model: str = Field(default="gaios", max_length=100)
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
-    temperature: float | None = None
-    max_tokens: int | None = None
-    user: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32_768)
+    user: str | None = Field(default=None, max_length=200)
 
 
 def to_chat_request(body: OpenAIChatRequest) -> ChatRequest:
@@ -45,7 +47,13 @@ def to_chat_request(body: OpenAIChatRequest) -> ChatRequest:
         raise InvalidRecord("the last message must be a user message",
                             errors=[{"field": "messages", "reason": "no final user message"}])
     history = [ChatTurn(role=m.role, content=m.text()[:8000]) for m in turns[:-1]][-20:]  # type: ignore[arg-type]
-    return ChatRequest(question=turns[-1].text(), history=history)
+    try:
+        return ChatRequest(question=turns[-1].text(), history=history)
+    except ValidationError as exc:  # the question's own limits (e.g. its length)
+        position = next(i for i, m in enumerate(body.messages) if m is turns[-1])
+        raise InvalidRecord("the last user message is not a valid question", errors=[
+            {"field": f"messages.{position}.content", "reason": err["msg"]}
+            for err in exc.errors()]) from exc
 
 
 def sources_footer(response: dict[str, Any]) -> str:
@@ -63,13 +71,13 @@ def extra(response: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/v1/chat/completions", response_model=None)
-def chat_completions(body: OpenAIChatRequest, container: ContainerDep, principal: ReaderDep
-                     ) -> dict[str, Any] | EventSourceResponse:
-    """OpenAI chat-completions format, streaming or not."""
+async def chat_completions(body: OpenAIChatRequest, container: ContainerDep, principal: ReaderDep,
+                           workers: WorkersDep) -> dict[str, Any] | EventSourceResponse:
+    """OpenAI chat-completions format, streaming or not (504 over the chat time limit)."""
     request = to_chat_request(body)
     if body.stream:
         return EventSourceResponse(_stream(request, container, principal))
-    response = observe_chat(container.chat.answer(request, principal))
+    response = observe_chat(await workers.answer(container.chat.answer, request, principal))
     return {
         "id": f"chatcmpl-{response['answer_id']}", "object": "chat.completion",
         "created": int(time.time()), "model": f"gaios-{response['backend']}",
@@ -91,7 +99,9 @@ def _stream(request: ChatRequest, container: Any, principal: Any) -> Iterator[by
 
     yield chunk({"role": "assistant", "content": ""})
     try:
-        for kind, payload in container.chat.events(request, principal):
+        for kind, payload in within(container.chat.events(request, principal),
+                                    container.settings.chat_timeout_seconds,
+                                    what="answering the question"):
             if kind == "token":
                 yield chunk({"content": payload["text"]})
             elif kind == "done":

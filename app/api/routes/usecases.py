@@ -1,15 +1,16 @@
 """Use-case records: submit, browse with facets, revise, review, delete, export."""
 
-import json
 from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import StringConstraints
 from fastapi.responses import PlainTextResponse
 
 from app import vocabularies as v
-from app.api.deps import ContainerDep, PrincipalDep, ReaderDep
-from app.errors import InvalidRecord
+from app.api.deps import ContainerDep, PrincipalDep, ReaderDep, WorkersDep
+from app.errors import InvalidRecord, PayloadTooLarge
+from app.parsing import Limits, ParseError, TooLarge, load_json, load_yaml
 from app.schemas.api import ReviewRequest, RevisionPublic, UseCaseDetail, UseCaseList
 from app.services.usecases import Filters, validate_record
 from ingest.cli import index_usecase
@@ -43,20 +44,41 @@ FILTER_VOCABULARIES: dict[str, set[str] | None] = {
 }
 
 
-async def read_record_body(request: Request) -> object:
-    """The request body as JSON or YAML (by Content-Type), or a 422 naming the problem."""
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+MAX_PAGE_OFFSET = 1_000_000
+MAX_REVISION = 1_000_000
+MAX_FILTER_VALUES = 50
+FilterValues = list[Annotated[str, StringConstraints(max_length=200)]]
+
+
+def filter_query(description: str | None = None) -> Any:
+    """A browse filter: at most MAX_FILTER_VALUES values of at most 200 characters."""
+    return Query(max_length=MAX_FILTER_VALUES, description=description)
+
+
+async def read_record_body(request: Request, workers: WorkersDep) -> dict[str, Any]:
+    """The request body as JSON or YAML (by Content-Type), parsed in a worker thread
+    within the validation time limit, or a 413/422 naming the problem."""
     raw = await request.body()
     if not raw.strip():
         raise InvalidRecord("the request body is empty; send a use case as JSON or YAML")
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    max_bytes = request.app.state.container.settings.max_body_bytes
+    return await workers.validate(parse_record_body, raw, yaml_body=kind in YAML_TYPES,
+                                  max_bytes=max_bytes)
+
+
+def parse_record_body(raw: bytes, *, yaml_body: bool, max_bytes: int) -> dict[str, Any]:
+    """One use-case object from a JSON or YAML body, within the parsing limits."""
+    what, limits = ("YAML" if yaml_body else "JSON"), Limits(max_bytes=max_bytes)
     try:
-        if kind in ("application/yaml", "application/x-yaml", "text/yaml"):
-            data = yaml.safe_load(raw)
-        else:
-            data = json.loads(raw)
-    except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidRecord(f"malformed {'YAML' if 'yaml' in kind else 'JSON'} body: {exc}",
-                            errors=[{"field": "(body)", "reason": str(exc)}]) from exc
+        data = load_yaml(raw, limits) if yaml_body else load_json(raw, limits)
+    except TooLarge as exc:
+        raise PayloadTooLarge(f"the {what} body is too large: {exc.reason}",
+                              errors=[{"field": "(body)", "reason": exc.reason}]) from exc
+    except ParseError as exc:
+        raise InvalidRecord(f"malformed {what} body: {exc.reason}",
+                            errors=[{"field": "(body)", "reason": exc.reason}]) from exc
     if not isinstance(data, dict):
         raise InvalidRecord("the body must be one use-case object",
                             errors=[{"field": "(body)", "reason": "not an object"}])
@@ -98,23 +120,25 @@ def filters_from_query(params: list[tuple[str, str]]) -> Filters:
 def list_usecases(
     container: ContainerDep,
     principal: ReaderDep,
-    gsbpm: Annotated[list[str], Query(description="GSBPM phase (5) or sub-process (5.2)")] = [],
-    gamso: Annotated[list[str], Query(description="GAMSO activity, e.g. 3.4")] = [],
-    stage: Annotated[list[str], Query()] = [],
-    scope: Annotated[list[str], Query()] = [],
-    organisation: Annotated[list[str], Query(description="Acronym or name")] = [],
-    country: Annotated[list[str], Query(description="ISO 3166-1 alpha-3")] = [],
-    openness: Annotated[list[str], Query()] = [],
-    hosting: Annotated[list[str], Query()] = [],
-    task_type: Annotated[list[str], Query()] = [],
-    pattern: Annotated[list[str], Query()] = [],
-    origin: Annotated[list[str], Query()] = [],
-    org_type: Annotated[list[str], Query(description="Organisation type, e.g. nso")] = [],
-    year: Annotated[list[str], Query(description="Year reported (or started), e.g. 2025")] = [],
+    gsbpm: Annotated[FilterValues,
+                     filter_query(description="GSBPM phase (5) or sub-process (5.2)")] = [],
+    gamso: Annotated[FilterValues, filter_query(description="GAMSO activity, e.g. 3.4")] = [],
+    stage: Annotated[FilterValues, filter_query()] = [],
+    scope: Annotated[FilterValues, filter_query()] = [],
+    organisation: Annotated[FilterValues, filter_query(description="Acronym or name")] = [],
+    country: Annotated[FilterValues, filter_query(description="ISO 3166-1 alpha-3")] = [],
+    openness: Annotated[FilterValues, filter_query()] = [],
+    hosting: Annotated[FilterValues, filter_query()] = [],
+    task_type: Annotated[FilterValues, filter_query()] = [],
+    pattern: Annotated[FilterValues, filter_query()] = [],
+    origin: Annotated[FilterValues, filter_query()] = [],
+    org_type: Annotated[FilterValues, filter_query(description="Organisation type, e.g. nso")] = [],
+    year: Annotated[FilterValues,
+                    filter_query(description="Year reported (or started), e.g. 2025")] = [],
     q: Annotated[str | None, Query(max_length=200, description="Words in title, summary, organisation")] = None,
     status: Annotated[str, Query(pattern="^(published|submitted|rejected)$")] = "published",
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Browse use cases with filters (values of one filter are OR-ed, filters AND-ed) and
     facet counts. Unpublished submissions (`status=submitted`) are listed for their
@@ -130,36 +154,40 @@ def list_usecases(
 
 
 @router.post("", response_model=UseCaseDetail, status_code=201, openapi_extra=RECORD_BODY)
-async def submit_usecase(request: Request, container: ContainerDep, principal: PrincipalDep
-                         ) -> dict[str, Any]:
+async def submit_usecase(request: Request, container: ContainerDep, principal: PrincipalDep,
+                         workers: WorkersDep) -> dict[str, Any]:
     """Submit a use case (JSON or YAML). It waits for review before anyone else sees it."""
-    data = await read_record_body(request)
-    return container.usecases.submit(data, by=principal)
+    data = await read_record_body(request, workers)
+    # No time limit once parsed: a write is not abandoned half-way (the schema's
+    # length limits bound how long its validation takes).
+    return await workers.records.run(container.usecases.submit, data, by=principal, seconds=None)
 
 
 @router.post("/validate", openapi_extra=RECORD_BODY)
-async def validate_usecase(request: Request) -> dict[str, bool]:
+async def validate_usecase(request: Request, workers: WorkersDep) -> dict[str, bool]:
     """Check a record (schema, vocabularies, personal data) without storing it: the
-    contribution form and evaluators use this."""
-    validate_record(await read_record_body(request))
+    contribution form and evaluators use this. Over the validation time limit: 504."""
+    await workers.validate(validate_record, await read_record_body(request, workers))
     return {"valid": True}
 
 
 @router.get("/{usecase_id}", response_model=UseCaseDetail)
 def get_usecase(usecase_id: str, container: ContainerDep, principal: ReaderDep,
-                revision: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+                revision: Annotated[int | None, Query(ge=1, le=MAX_REVISION)] = None
+                ) -> dict[str, Any]:
     """One use case: the published revision, or a given one."""
     return container.usecases.get(usecase_id, by=principal, revision=revision)
 
 
 @router.put("/{usecase_id}", response_model=UseCaseDetail, openapi_extra=RECORD_BODY)
 async def update_usecase(usecase_id: str, request: Request, container: ContainerDep,
-                         principal: PrincipalDep,
+                         principal: PrincipalDep, workers: WorkersDep,
                          comment: Annotated[str | None, Query(max_length=2000)] = None
                          ) -> dict[str, Any]:
     """Propose a new revision; the published one stays visible until it is reviewed."""
-    data = await read_record_body(request)
-    return container.usecases.update(usecase_id, data, by=principal, comment=comment)
+    data = await read_record_body(request, workers)
+    return await workers.records.run(container.usecases.update, usecase_id, data, by=principal,
+                                     comment=comment, seconds=None)
 
 
 @router.get("/{usecase_id}/revisions", response_model=list[RevisionPublic])
