@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from app.components.keyword import KeywordIndex
 from app.main import create_app
-from tests.ingest_helpers import new_container
+from ingest.cli import make_ingestor
+from tests.ingest_helpers import ingest_paths, new_container
 
 TEXTS = ["zebrafish pilot coded occupations", "census chatbot answered questions",
          "wombat survey measured burrows"]
@@ -55,8 +56,6 @@ def test_server_start_repairs_a_keyword_index_left_stale_by_a_killed_publish(
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "alpha.md").write_text("# Alpha\n\nThe zebrafish pilot coded occupations.\n")
-    from tests.ingest_helpers import ingest_paths
-    from ingest.cli import make_ingestor
     ingest_paths(make_ingestor(container), docs)
     # Killed after the vector store was written and before the keyword rebuild: the
     # keyword index is marked stale and does not hold the new document.
