@@ -120,6 +120,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = container or Container.build(settings)
+        if built.keyword.stale:  # a publish or ingest was killed before its rebuild
+            built.keyword.rebuild_from(built.store)
+            log.warning("keyword index was stale (an interrupted write): rebuilt")
         counts = built.load_curated()
         log.info("curated use cases loaded: %s", counts)
         app.state.container = built

@@ -11,7 +11,6 @@ import click
 
 from app.core.config import PROJECT_ROOT, get_settings
 from evaluation.judge import Judge, JudgeClient, JudgeSettings
-from evaluation.report import check_thresholds, compare, load_run, write_run
 from evaluation.runner import SUITES, Evaluation, run
 
 DEFAULT_THRESHOLDS = PROJECT_ROOT / "evaluation" / "thresholds.yaml"
@@ -84,6 +83,7 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
                  judge_model: str | None, judge_key: str | None, judge_timeout: float,
                  judge_questions: int) -> None:
     """Run evaluation SUITE (retrieval, answers, hallucination, confidentiality, all)."""
+    from evaluation.report import check_thresholds, write_run  # matplotlib: only when reporting
     if compare_runs:
         print_comparison(*compare_runs)
         return
@@ -116,6 +116,7 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
 
 
 def print_comparison(a: Path, b: Path) -> None:
+    from evaluation.report import compare, load_run  # matplotlib: only when reporting
     run_a, run_b = load_run(a), load_run(b)
     click.echo(f"{'metric':55} {'A':>10} {'B':>10} {'B-A':>10}")
     for name, va, vb, delta in compare(run_a, run_b):

@@ -189,7 +189,5 @@ class Ingestor:
                 session.delete(row)
 
     def rebuild_keyword_index(self) -> None:
-        chunks = self.store.all_chunks()
-        self.keyword.build([c[0] for c in chunks],
-                           [f"{c[2].get('title', '')} {c[2].get('section', '')} {c[1]}" for c in chunks])
+        self.keyword.rebuild_from(self.store)
 

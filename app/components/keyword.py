@@ -1,14 +1,22 @@
 """BM25 keyword index (bm25s), rebuilt from the vector store's chunks so the two indexes
 always hold the same chunk ids. Persisted beside the vectors; loaded lazily."""
 
+import fcntl
 import json
+import os
 import re
 import shutil
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bm25s
 import Stemmer
+
+if TYPE_CHECKING:
+    from app.components.vectorstore import VectorStore
 
 TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # Short English stop list: BM25 weights already discount common words; these are the
@@ -63,8 +71,26 @@ class KeywordIndex:
         built_with = self._tokenizer_file.read_text() if self._tokenizer_file.exists() else None
         return self._ids_file.exists() and built_with != TOKENIZER
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the lock of the index's parent folder: an advisory lock on the open folder,
+        so builds in other threads (concurrent publishes) and other processes wait their
+        turn instead of sharing one temporary folder; released by the kernel if killed."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def build(self, ids: list[str], texts: list[str]) -> None:
-        """Replace the index with these chunks (written to a new folder, then swapped)."""
+        """Replace the index with these chunks (written to a new folder, then swapped),
+        one build at a time."""
+        with self._exclusive():
+            self._build(ids, texts)
+
+    def _build(self, ids: list[str], texts: list[str]) -> None:
         tmp = self.folder.with_name(self.folder.name + ".tmp")
         old = self.folder.with_name(self.folder.name + ".old")
         for leftover in (tmp, old):  # from a build killed half-way
@@ -85,6 +111,12 @@ class KeywordIndex:
         self._stale_file.unlink(missing_ok=True)
         self._retriever, self._ids = (retriever if ids else None), ids
         self._loaded_stamp = self._ids_file.stat().st_mtime
+
+    def rebuild_from(self, store: "VectorStore") -> None:
+        """Rebuild from every chunk of the vector store (title and section count as text)."""
+        chunks = store.all_chunks()
+        self.build([c[0] for c in chunks],
+                   [f"{c[2].get('title', '')} {c[2].get('section', '')} {c[1]}" for c in chunks])
 
     def _load(self) -> None:
         if not self._ids_file.exists():

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 
 from app.errors import ServiceUnavailable
 
@@ -21,6 +19,11 @@ Metadata = dict[str, str | int | float | bool]
 
 class VectorStore:
     def __init__(self, *, collection: str, path: Path | None = None, url: str = "") -> None:
+        # Imported here, by the first store opened: chromadb takes seconds to import, and
+        # commands that never search (`gaios --help`) import this module's types.
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if url:

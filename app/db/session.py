@@ -5,8 +5,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +31,9 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the latest migration."""
+    from alembic import command  # imported here: a second's import that `--help` skips
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

@@ -11,18 +11,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
-from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
-    EmailRecognizer,
-    IbanRecognizer,
-    IpRecognizer,
-    PhoneRecognizer,
-    UkNinoRecognizer,
-    UsSsnRecognizer,
-)
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
 
 MIN_SCORE = 0.4
 # Functional mailboxes ("statschat@ons.gov.uk") may be published; "jane.doe@..." may not.
@@ -58,7 +50,19 @@ def mask(text: str) -> str:
 
 
 @cache
-def _recognizers() -> list[EntityRecognizer]:
+def _recognizers() -> "list[EntityRecognizer]":
+    # Imported on first use: presidio pulls in transformers and torch, which the commands
+    # that never scan text (`gaios --help`, `gaios keys ...`) should not pay for.
+    from presidio_analyzer import Pattern, PatternRecognizer
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        UkNinoRecognizer,
+        UsSsnRecognizer,
+    )
     national_id = PatternRecognizer(
         supported_entity="NATIONAL_ID",
         global_regex_flags=re.DOTALL | re.MULTILINE,
