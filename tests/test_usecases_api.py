@@ -4,6 +4,7 @@ input refused with a 422/404/409/413 that names the problem, with nothing stored
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import new_usecase
@@ -236,6 +237,19 @@ def test_near_duplicate_of_same_organisation_is_a_conflict(
 
 def test_body_over_the_limit_is_413(client: TestClient, contributor: dict[str, str]) -> None:
     response = submit(client, contributor, description="y" * 1_100_000)
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("method,path", [
+    ("PUT", "/api/v1/usecases/documents"), ("POST", "/api/v1/usecases/documents"),
+    ("PUT", "/api/v1/documents"),
+])
+def test_only_the_upload_route_gets_the_upload_limit(
+    client: TestClient, contributor: dict[str, str], method: str, path: str
+) -> None:
+    response = client.request(method, path, content=b"x" * 1_100_000,
+                              headers={**contributor, "content-type": "application/json"})
     assert response.status_code == 413
     assert response.json()["error"]["type"] == "payload_too_large"
 
