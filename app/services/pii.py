@@ -258,11 +258,11 @@ def iter_strings(value: object, path: str = "") -> Iterator[tuple[str, str]]:
             yield from iter_strings(item, f"{path}.{index}")
 
 
-def _is_public_contact(finding: Finding) -> bool:
+def is_public_contact(finding: Finding) -> bool:
     return finding.entity == "EMAIL_ADDRESS" and is_functional_mailbox(finding.text)
 
 
-def _screened_part(text: str) -> str:
+def screened_part(text: str) -> str:
     """What of a field may carry personal data: all of it, or of a URL its user name,
     query string and fragment (`?email=jane.doe%40...`), decoded. A URL's path is left
     out: it can look like a phone number or an ID."""
@@ -278,8 +278,8 @@ def scan_record(data: dict[str, Any]) -> list[Finding]:
     mailboxes."""
     findings: list[Finding] = []
     for path, text in iter_strings(data):
-        findings += [f for f in scan_text(_screened_part(text), field=path)
-                     if not _is_public_contact(f)]
+        findings += [f for f in scan_text(screened_part(text), field=path)
+                     if not is_public_contact(f)]
     return findings
 
 
