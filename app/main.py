@@ -72,6 +72,9 @@ async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+UPLOAD_PATH = "/api/v1/documents"
+
+
 class BodySizeLimit:
     """Refuses a request body over `limit` bytes with 413, whether or not it declares a
     Content-Length (a chunked upload is counted as it arrives)."""
@@ -83,7 +86,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"].endswith("/documents") else self.limit
+        # Only the upload route itself; a suffix match would give any ".../documents" path
+        # the large limit.
+        is_upload = scope["method"] == "POST" and scope["path"].rstrip("/") == UPLOAD_PATH
+        limit = self.upload_limit if is_upload else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and int(declared) > limit:
             await self._refuse(limit, send)

@@ -314,3 +314,45 @@ def test_published_submission_is_searchable_and_withdrawn_one_is_not(client: Tes
     assert found()
     assert client.delete(f"/api/v1/usecases/{record['id']}", headers=reviewer).status_code == 204
     assert not found()
+
+
+def nothing_kept(client: TestClient) -> bool:
+    uploads = container_of(client).settings.data_dir / "uploads"
+    return listed(client) == [] and (not uploads.exists() or not any(uploads.rglob("*")))
+
+
+@pytest.mark.parametrize("filename,content,form,field", [
+    ("note.md", NOTE_MD, {"title": "Notes from jdoe@stat.example.org"}, "title"),
+    ("jane.doe@stat.example.org.md", NOTE_MD, {}, "file"),
+    ("note.md", b"# Call Dr. Jane Whitfield\n\nTranscripts are kept for thirty days.\n", {}, "heading"),
+    ("note.md", b"---\ntitle: Notes by Dr. Amelia Hartwell\n---\nTranscripts are kept for thirty days.\n",
+     {}, "title"),
+], ids=["title-field", "file-name", "heading", "front-matter-title"])
+def test_personal_data_outside_the_body_is_refused_and_nothing_is_kept(
+    api: TestClient, contributor: dict[str, str], filename: str, content: bytes,
+    form: dict[str, str], field: str
+) -> None:
+    response = upload(api, contributor, filename, content, **form)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["type"] == "personal_data"
+    assert field in {d["field"] for d in response.json()["error"]["details"]}
+    assert nothing_kept(api)
+
+
+def test_a_300_character_file_name_is_a_422_naming_the_file(
+    api: TestClient, contributor: dict[str, str]
+) -> None:
+    response = upload(api, contributor, "n" * 297 + ".md", NOTE_MD)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == "file"
+    assert nothing_kept(api)
+
+
+def test_a_duplicate_id_is_a_409_and_its_file_is_not_kept(
+    api: TestClient, contributor: dict[str, str]
+) -> None:
+    assert upload(api, contributor, "note.md", NOTE_MD, doc_id="retention").status_code == 201
+    other = NOTE_MD.replace(b"thirty", b"sixty")
+    assert upload(api, contributor, "other.md", other, doc_id="retention").status_code == 409
+    uploads = container_of(api).settings.data_dir / "uploads"
+    assert [p.name for p in uploads.rglob("*") if p.is_file()] == ["note.md"]

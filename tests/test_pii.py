@@ -30,3 +30,35 @@ def test_ordinary_text_has_no_findings(text: str) -> None:
 def test_public_mailbox_is_not_personal_but_a_named_one_is() -> None:
     assert pii.scan_record({"contact": "statistics@stat.example.org"}) == []
     assert [f.entity for f in pii.scan_record({"contact": "jane.doe@stat.example.org"})] == ["EMAIL_ADDRESS"]
+
+
+@pytest.mark.parametrize("address", [
+    "statistics@stat.example.org", "methods@stat.example.org", "press-office@stat.example.org",
+    "ai-register@statcan.example.ca", "datasciencecampus@ons.example.gov.uk",
+    "statschat@ons.example.gov.uk", "kontakt@destatis.example.de", "presse@insee.example.fr",
+    "prensa@ine.example.es", "helpdesk@stat.example.org", "enquiries@stat.example.org",
+])
+def test_functional_mailboxes_are_published_in_any_field(address: str) -> None:
+    assert pii.scan_record({"contact": address, "description": f"Write to {address}."}) == []
+
+
+@pytest.mark.parametrize("address", [
+    "jdoe@stat.example.org", "jane.doe@stat.example.org", "anna@destatis.example.de",
+    "mdupont@insee.example.fr", "data.jane@stat.example.org",
+])
+def test_a_personal_mailbox_is_found_with_or_without_digits(address: str) -> None:
+    assert [f.entity for f in pii.scan_record({"contact": address})] == ["EMAIL_ADDRESS"]
+
+
+def test_sources_title_and_publisher_are_screened() -> None:
+    record = {"sources": [{"title": "Notes by Dr. Jane Whitfield", "publisher": "jdoe@stat.example.org",
+                           "url": "https://stat.example.org/notes"}]}
+    assert {(f.field, f.entity) for f in pii.scan_record(record)} == {
+        ("sources.0.title", "PERSON"), ("sources.0.publisher", "EMAIL_ADDRESS")}
+
+
+def test_url_query_strings_are_screened_but_paths_are_not() -> None:
+    record = {"code_url": "https://git.example.org/repo?email=jane.doe%40stat.example.org&ref=main",
+              "sources": [{"url": "https://stat.example.org/a/1234567?page=2",
+                           "title": "Quarterly bulletin"}]}
+    assert [(f.field, f.entity) for f in pii.scan_record(record)] == [("code_url", "EMAIL_ADDRESS")]

@@ -242,6 +242,19 @@ def test_body_over_the_limit_is_413(client: TestClient, contributor: dict[str, s
     assert response.json()["error"]["type"] == "payload_too_large"
 
 
+@pytest.mark.parametrize("method,path", [
+    ("PUT", "/api/v1/usecases/documents"), ("POST", "/api/v1/usecases/documents"),
+    ("PUT", "/api/v1/documents"),
+])
+def test_only_the_upload_route_gets_the_upload_limit(
+    client: TestClient, contributor: dict[str, str], method: str, path: str
+) -> None:
+    response = client.request(method, path, content=b"x" * 1_100_000,
+                              headers={**contributor, "content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "payload_too_large"
+
+
 def test_unknown_id_is_404_and_unknown_filter_is_422(client: TestClient) -> None:
     assert client.get("/api/v1/usecases/no-such-case").status_code == 404
     assert_error(client.get("/api/v1/usecases", params={"gsbpm": "9.9"}), 422, "gsbpm")

@@ -12,17 +12,47 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus, urlsplit
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
 
 MIN_SCORE = 0.4
-# Functional mailboxes ("statschat@ons.gov.uk") may be published; "jane.doe@..." may not.
-FUNCTIONAL_MAILBOX = re.compile(
-    r"^(info|contact|enquiries|inquiries|help|support|press|media|statistics|stats|data|"
-    r"team|office|ai|genai|[a-z]+-team|[a-z]+\.team|[a-z]+chat|[a-z]+)@",
-    re.IGNORECASE,
-)
+URL = re.compile(r"^\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# Functional mailboxes ("statistics@ons.gov.uk", "ai-register@...") may be published;
+# "jane.doe@..." and "jdoe@..." may not. A mailbox is functional when every word of its
+# local part names a function, in the corpus languages (en, fr, de, es): whether it has
+# digits says nothing about whose it is.
+FUNCTIONAL_WORDS = frozenset(
+    # en
+    "info information contact contacts enquiries enquiry inquiries inquiry help helpdesk "
+    "support service services press media news newsroom communications comms office "
+    "statistics statistic stats stat data methods methodology research team admin "
+    "secretariat register registry feedback queries query requests request general mail "
+    "post webmaster editor editorial publications library dissemination ai genai chat "
+    "bot lab labs innovation science campus unit desk hub no reply noreply "
+    # fr
+    "contactez renseignements presse statistique statistiques donnees données accueil "
+    "secretariat secrétariat equipe équipe assistance courrier "
+    # de
+    "kontakt auskunft presse pressestelle statistik daten anfragen anfrage hilfe "
+    "service postfach poststelle sekretariat buero büro infoservice "
+    # es
+    "contacto informacion información prensa estadistica estadística estadisticas "
+    "estadísticas datos consultas ayuda soporte oficina secretaria equipo atencion".split())
+LOCAL_PART_WORD = re.compile(r"[^._+-]+")
+# Run-together names ("statschat", "datasciencecampus") start with a function word.
+FUNCTIONAL_PREFIX = re.compile(r"^(?:" + "|".join(sorted(
+    (w for w in FUNCTIONAL_WORDS if len(w) >= 4), key=len, reverse=True)) + r")[a-z]*$")
+
+
+def is_functional_mailbox(address: str) -> bool:
+    """Whether an e-mail address belongs to a function rather than a person."""
+    local = address.split("@", 1)[0].lower()
+    words = LOCAL_PART_WORD.findall(local)
+    return bool(words) and all(
+        w in FUNCTIONAL_WORDS or (FUNCTIONAL_PREFIX.match(w) and w not in _given_names())
+        for w in words)
 
 
 @dataclass(frozen=True)
@@ -232,26 +262,28 @@ def iter_strings(value: object, path: str = "") -> Iterator[tuple[str, str]]:
             yield from iter_strings(item, f"{path}.{index}")
 
 
-def _is_public_contact(finding: Finding) -> bool:
-    return (
-        finding.field == "contact"
-        and finding.entity == "EMAIL_ADDRESS"
-        and bool(FUNCTIONAL_MAILBOX.match(finding.text))
-        and "." not in finding.text.split("@")[0]
-    )
+def is_public_contact(finding: Finding) -> bool:
+    return finding.entity == "EMAIL_ADDRESS" and is_functional_mailbox(finding.text)
 
 
-def scan_record(data: dict[str, Any], *, skip: Iterable[str] = ("sources", "code_url")) -> list[Finding]:
-    """Personal data in any field of a record, except the designated public mailbox.
+def screened_part(text: str) -> str:
+    """What of a field may carry personal data: all of it, or of a URL its user name,
+    query string and fragment (`?email=jane.doe%40...`), decoded. A URL's path is left
+    out: it can look like a phone number or an ID."""
+    if not URL.match(text):
+        return text
+    parts = urlsplit(text.strip())
+    pieces = [parts.username or "", parts.password or "", parts.query, parts.fragment]
+    return " ".join(unquote_plus(p).replace("&", " ").replace("=", " ") for p in pieces if p)
 
-    URL fields are skipped: a URL's path can look like a phone number or an ID.
-    """
-    skipped = tuple(skip)
+
+def scan_record(data: dict[str, Any]) -> list[Finding]:
+    """Personal data in every field of a record (sources included), except functional
+    mailboxes."""
     findings: list[Finding] = []
     for path, text in iter_strings(data):
-        if path.startswith(skipped) or path.endswith(".url"):
-            continue
-        findings += [f for f in scan_text(text, field=path) if not _is_public_contact(f)]
+        findings += [f for f in scan_text(screened_part(text), field=path)
+                     if not is_public_contact(f)]
     return findings
 
 

@@ -15,9 +15,21 @@ from app.services import pii
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def screen_document(sections: list[tuple[str, str]]) -> None:
-    """422 listing every personal-data finding (section and type), as for submissions."""
-    findings = [f for heading, text in sections for f in pii.scan_text(text, field=heading)]
+MAX_FILENAME = 200  # characters; longer names are refused, not cut (a cut name could collide)
+
+
+def check_filename(filename: str) -> None:
+    if len(filename) > MAX_FILENAME:
+        raise InvalidRecord(f"the file name is {len(filename)} characters long; the limit is {MAX_FILENAME}",
+                            errors=[{"field": "file", "reason": f"name longer than {MAX_FILENAME} characters"}])
+
+
+def screen_document(fields: list[tuple[str, str]]) -> None:
+    """422 listing every personal-data finding (field or section, and type), as for
+    submissions. Callers pass every text that is stored or shown: body sections, their
+    headings, the file name, the title and other metadata, not the body alone."""
+    findings = [f for field, text in fields if text
+                for f in pii.scan_text(text, field=field) if not pii.is_public_contact(f)]
     if findings:
         raise PersonalDataFound(
             "the document contains personal data; remove it before uploading",
@@ -28,17 +40,24 @@ class UploadStore:
     def __init__(self, db: Database, folder: Path) -> None:
         self.db, self.folder = db, folder
 
-    def save_file(self, filename: str, content: bytes) -> Path:
-        """Keep the upload under a content-addressed folder with a safe file name."""
+    def path_for(self, filename: str, content: bytes) -> Path:
+        """Where the upload is kept: a content-addressed folder and a safe file name."""
         name = SAFE_NAME.sub("_", Path(filename).name).strip("._") or "upload"
         if "." not in name:
             raise InvalidRecord(f"{filename}: the file name needs an extension such as .pdf",
                                 errors=[{"field": "file", "reason": "no extension"}])
-        digest = hashlib.sha256(content).hexdigest()
-        path = self.folder / digest[:16] / name
+        return self.folder / hashlib.sha256(content).hexdigest()[:16] / name
+
+    def save_file(self, path: Path, content: bytes) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         return path
+
+    def discard(self, path: Path) -> None:
+        """Take back a file saved for an upload that was then refused."""
+        path.unlink(missing_ok=True)
+        if path.parent != self.folder and not any(path.parent.iterdir()):
+            path.parent.rmdir()
 
     def record(self, *, doc_id: str, filename: str, path: Path, meta: dict[str, Any],
                owner: str | None) -> None:

@@ -11,8 +11,9 @@ from app.observability import observe_ingest
 from app.errors import Conflict, InvalidRecord
 from app.schemas.api import UploadList, UploadPublic
 from app.schemas.records import slugify
+from app.services import pii
 from app.services.roles import Action, authorize, permits
-from app.services.uploads import UploadStore, screen_document
+from app.services.uploads import UploadStore, check_filename, screen_document
 from ingest.cli import make_ingestor
 from ingest.loaders import LoadedDocument, load_file
 
@@ -38,6 +39,15 @@ def load_upload(filename: str, content: bytes, max_bytes: int) -> LoadedDocument
                                 errors=[{"field": "file", "reason": reason, "file": filename}]) from exc
 
 
+def stored_texts(doc: LoadedDocument, filename: str) -> list[tuple[str, str]]:
+    """(field, text) for everything of an upload that is stored or shown: the file name,
+    title (form field, front matter or H1), metadata, headings and body text."""
+    meta = [(f"metadata.{k}", str(v)) for k, v in doc.facets.items() if isinstance(v, str)]
+    return [("file", filename), ("title", doc.title), ("url", pii.screened_part(doc.url or "")),
+            *meta, *[("heading", s.heading) for s in doc.sections],
+            *[(s.heading, s.text) for s in doc.sections]]
+
+
 @router.post("", response_model=UploadPublic, status_code=201)
 def upload_document(
     container: ContainerDep,
@@ -52,20 +62,28 @@ def upload_document(
     `def`: FastAPI runs it in a worker thread, off the event loop."""
     authorize(principal, Action.upload_document)
     filename = file.filename or "upload"
+    check_filename(filename)
     content = file.file.read()
     doc = load_upload(filename, content, container.settings.max_upload_bytes)
-    screen_document([(s.heading, s.text) for s in doc.sections])
     doc.doc_id = doc_id or f"upload-{slugify(Path(filename).stem, 60)}"
     doc.title, doc.doc_type, doc.confidential = title or doc.title, doc_type, confidential
+    screen_document(stored_texts(doc, filename))
     store = uploads(container)
-    path = store.save_file(filename, content)
-    doc.source = str(path)
-    existing = container.retriever.indexed_source(doc.doc_id)
-    if existing is not None and existing != doc.source:
-        raise Conflict(f"document id {doc.doc_id!r} is already used by another document",
-                       errors=[{"field": "doc_id", "reason": "already used"}])
-    store.record(doc_id=doc.doc_id, filename=filename, path=path, owner=principal.key_id,
-                 meta={"title": doc.title, "doc_type": doc_type, "confidential": confidential})
+    path = store.path_for(filename, content)
+    existed_before = path.exists()  # the same file uploaded again under the same name
+    store.save_file(path, content)
+    try:
+        doc.source = str(path)
+        existing = container.retriever.indexed_source(doc.doc_id)
+        if existing is not None and existing != doc.source:
+            raise Conflict(f"document id {doc.doc_id!r} is already used by another document",
+                           errors=[{"field": "doc_id", "reason": "already used"}])
+        store.record(doc_id=doc.doc_id, filename=filename, path=path, owner=principal.key_id,
+                     meta={"title": doc.title, "doc_type": doc_type, "confidential": confidential})
+    except Exception:
+        if not existed_before:  # a refused upload leaves nothing behind
+            store.discard(path)
+        raise
     observe_ingest(make_ingestor(container).run([(str(path), lambda: doc)]).summary())
     return next(d for d in store.list(include_confidential=True) if d["id"] == doc.doc_id)
 
