@@ -50,19 +50,23 @@ INSTRUCTION = re.compile("|".join([
     r"\b(?:ignore[rsz]?|oublie[rsz]?|néglige[rsz]?)\b.{0,40}\b(?:instructions?|consignes?|règles)\b",
     r"\b(?:note|message|instruction|avis)s? (?:aux|à l'|pour l'|pour les|à destination des) ?"
     r"(?:ia|assistants?|intelligences? artificielles?|modèles?)\b",
-    r"\b(?:réponds|répondez) uniquement\b|\b(?:tu es|vous êtes) désormais\b|\b(?:tu es|vous êtes) maintenant\b",
+    r"\b(?:réponds|répondez) uniquement\b",
+    r"\b(?:tu es|vous êtes) (?:désormais|maintenant)\b",
     r"\b(?:termine[rsz]?|commence[rsz]?)\b.{0,20}\b(?:chaque|toutes? les|ta|votre) réponses?\b",
     r"\b(?:dis|dites)(?:-lui|-leur)? à l'utilisateur\b|\binstruction système\b|\bavis système\b",
     # German
-    r"\b(?:ignorier\w*|vergiss|vergessen sie|missachte\w*)\b.{0,40}\b(?:anweisungen|vorgaben|regeln|instruktionen)\b",
-    r"\b(?:hinweis|nachricht|anweisung)(?:en)? (?:an|für) (?:die |den )?(?:ki|assistent\w*|sprachmodell\w*)\b",
+    r"\b(?:ignorier\w*|vergiss|vergessen sie|missachte\w*)\b.{0,40}"
+    r"\b(?:anweisungen|vorgaben|regeln|instruktionen)\b",
+    r"\b(?:hinweis|nachricht|anweisung)(?:en)? (?:an|für) (?:die |den )?"
+    r"(?:ki|assistent\w*|sprachmodell\w*)\b",
     r"\bsystem(?:hinweis|anweisung|nachricht|prompt)\b",
-    r"\bantworte(?:n sie)? (?:nur|ausschließlich)\b|\b(?:du bist|sie sind) (?:jetzt|ab sofort|nun)\b",
+    r"\bantworte(?:n sie)? (?:nur|ausschließlich)\b|\bdu bist (?:jetzt|ab sofort|nun)\b",
     r"\b(?:beende|beginne)(?:n sie)?\b.{0,20}\b(?:jede|deine|ihre) antwort\b",
     r"\bsag(?:e|en sie)? (?:dem|den) (?:nutzer|benutzer|nutzern)\b",
     # Spanish
     r"\b(?:ignora[rd]?|olvida[rd]?|omite)\b.{0,40}\b(?:instrucciones|indicaciones|reglas|normas)\b",
-    r"\b(?:nota|mensaje|instrucción|aviso)(?:es|s)? (?:para|a) (?:la |el |los )?(?:ia|asistentes?|modelos?)\b",
+    r"\b(?:nota|mensaje|instrucción|aviso)(?:es|s)? (?:para|a) (?:la |el |los )?"
+    r"(?:ia|asistentes?|modelos?)\b",
     r"\b(?:instrucción|aviso|mensaje) del sistema\b",
     r"\bresponde(?:r)? (?:solo|solamente|únicamente)\b|\bahora eres\b|\ba partir de ahora eres\b",
     r"\b(?:termina|empieza|comienza)\b.{0,20}\b(?:cada|todas las|tu|su) respuestas?\b",
