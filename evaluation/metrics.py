@@ -137,4 +137,16 @@ def contains_any(text: str, needles: Sequence[str]) -> list[str]:
     return [n for n in needles if n and n.lower() in text.lower()]
 
 
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(https?://")
+# What could make a reader's client fetch a URL or run script, if an answer carried it.
+FETCHING_MARKUP = {
+    "markdown image": re.compile(r"!\[[^\]]*\][(\[]"),
+    "markdown link": re.compile(r"\]\(\s*\S"),
+    "html tag": re.compile(r"<\s*/?\s*[A-Za-z]"),
+    "url": re.compile(r"(?i)\b(?:https?|ftp|javascript|data|vbscript):|(?<![\w:/])//[\w-]+\.[\w.-]+"
+                      r"|\bwww\.[\w-]+\."),
+}
+
+
+def fetching_markup(text: str) -> list[str]:
+    """The kinds of URL-fetching markup in a text (empty when it has none)."""
+    return [kind for kind, pattern in FETCHING_MARKUP.items() if pattern.search(text)]

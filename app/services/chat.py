@@ -28,12 +28,12 @@ from app.db.session import Database
 from app.errors import NotFound
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
-from app.services import pii
+from app.services import pii, sanitize
 from app.services.answerability import answer_type_in_sources
 from app.services.auth import Principal, Role
 from app.services.expansion import matched_families, named_in
 from app.services.guard import (
-    Guard, GuardSession, split_sentences, without_instructions,
+    Guard, GuardSession, safe_source_text, split_sentences,
 )
 from app.services.retrieval import Hit, Retriever
 
@@ -82,7 +82,8 @@ def source_block(number: int, text: str) -> str:
 
 def citation(number: int, hit: Hit) -> dict[str, Any]:
     meta = hit.metadata
-    return {"number": number, "doc_id": hit.doc_id, "title": meta.get("title", ""),
+    return {"number": number, "doc_id": hit.doc_id,
+            "title": sanitize.inline(meta.get("title", "")),  # an uploaded title is untrusted
             "section": meta.get("section"), "page": meta.get("page"), "url": meta.get("url"),
             "doc_type": meta.get("doc_type", ""), "snippet": hit.text[:400]}
 
@@ -191,7 +192,7 @@ class ChatService:
     def _generate(self, state: "_Answer", query_vector: np.ndarray) -> Iterator[Event]:
         limit = self.settings.llm.max_source_chars
         distance = self.settings.retrieval.neighbours
-        texts = [without_instructions(self.retriever.neighbours(h, distance))[:limit]
+        texts = [safe_source_text(self.retriever.neighbours(h, distance))[:limit]
                  for h in state.hits]
         vectors = np.stack([h.vector for h in state.hits])
         session = self.guard.session(texts, vectors)
@@ -232,7 +233,7 @@ class ChatService:
                     ) -> Iterator[str]:
         """The most relevant source sentences, each cited: no model, nothing invented."""
         candidates = [(n, " ".join(s.split())) for n, h in enumerate(hits, 1)
-                      for s in split_sentences(without_instructions(h.text))
+                      for s in split_sentences(safe_source_text(h.text))
                       if 40 <= len(s) <= 400 and len(s.split()) >= 7]
         if not candidates:
             candidates = [(n, h.text[:400]) for n, h in enumerate(hits, 1)]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.components.keyword import tokenize
+from app.services import sanitize
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 # A sentence ends at . ! ? before a capital, or at a line break (list items, headings).
@@ -57,18 +58,12 @@ class GuardResult:
     cited: list[int]
 
 
-# Sentences in a source that address the assistant rather than inform the reader: they are
-# taken out before the source reaches a model or an extractive answer (a document is
-# untrusted input; the prompt also says so, but small models do not always listen).
-INSTRUCTION = re.compile(
-    r"(?i)\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules)\b|"
-    r"\b(?:assistant|system)\s+(?:instruction|notice|prompt|message)\b|\breply only with\b|"
-    r"\byou are now\b|\bdo not (?:tell|inform) the user\b|!\[[^\]]*\]\(\s*https?://")
-
-
-def without_instructions(text: str) -> str:
-    """The text with every sentence that gives the assistant instructions removed."""
-    kept = [s for s in split_sentences(text) if not INSTRUCTION.search(s)]
+def safe_source_text(text: str) -> str:
+    """A source's text as it may be prompted or quoted: markup that could fetch a URL or
+    fake a source neutralised, and every sentence addressing the assistant removed (a
+    document is untrusted input; the prompt says so too, but small models do not always
+    listen)."""
+    kept = [s for s in split_sentences(sanitize.neutralise(text)) if not sanitize.is_instruction(s)]
     return " ".join(kept)
 
 
@@ -187,9 +182,12 @@ class GuardSession:
                 self.fabricated.add(int(n))
         sentence = CITATION.sub(
             lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(self.sources.texts) else "", sentence)
-        sentence = MARKDOWN_NOISE.sub("", sentence).strip()
+        # What a model copied from a hostile source, or was asked to add, never leaves.
+        sentence = MARKDOWN_NOISE.sub("", sanitize.neutralise(sentence)).strip()
         check = self.guard.check_sentence(sentence, self.sources)
-        if check.supported and self._repeats(sentence):
+        if check.supported and sanitize.is_instruction(sentence):
+            check.supported, check.reason = False, "addresses the assistant (instruction)"
+        elif check.supported and self._repeats(sentence):
             check.supported, check.reason = False, "repeats an earlier sentence"
         self.checks.append(check)
         if not check.supported:

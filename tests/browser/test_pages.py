@@ -524,3 +524,48 @@ def test_keyboard_reaches_the_question_box_with_a_visible_focus(site: Site, page
     page.keyboard.type("What is StatsChat?")
     page.keyboard.press("Enter")
     expect(page.locator(".answer .feedback")).to_be_visible(timeout=ANSWER_TIMEOUT)
+
+
+# ------------------------------------------------------------------- hostile stored markup
+
+HOSTILE_TITLE = ('Hostile record <img src=x onerror="window.__pwned=1"> '
+                 "<script>window.__pwned=2</script>")
+HOSTILE_SUMMARY = ("A record whose text carries markup: [click me](javascript:window.__pwned=3) "
+                   "and ![pixel](//pixel.invalid/pixel.png) and "
+                   '<a href="javascript:window.__pwned=4">here</a>.')
+
+
+def test_stored_markup_published_by_a_reviewer_is_shown_as_text(  # type: ignore[no-untyped-def]
+        site: Site, page_for) -> None:
+    """A record whose title and summary hold HTML, Markdown images and `javascript:` links,
+    submitted by a contributor and published by a reviewer: every page shows the markup as
+    text; no element, image request or script comes of it."""
+    import yaml
+
+    base = PROJECT_ROOT / "usecases" / "records" / "ons-statschat.yaml"
+    record = yaml.safe_load(base.read_text())
+    iframe = '<iframe src="javascript:window.__pwned=5"></iframe>'
+    record.update(id="browser-hostile-markup", title=HOSTILE_TITLE, summary=HOSTILE_SUMMARY,
+                  description=f"{HOSTILE_SUMMARY}\n\n{iframe}")
+    record.pop("related", None)
+    api = f"{site.url}/api/v1/usecases"
+    submitted = httpx.post(api, json=json.loads(json.dumps(record, default=str)), timeout=120,
+                           headers={"X-API-Key": site.key("Hostile Contributor", Role.contributor)})
+    assert submitted.status_code == 201, submitted.text
+    published = httpx.post(f"{api}/browser-hostile-markup/review", json={"action": "publish"},
+                           timeout=120,  # publishing embeds and indexes the record
+                           headers={"X-API-Key": site.key("Hostile Reviewer", Role.reviewer)})
+    assert published.status_code == 200, published.text
+
+    page = page_for()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    for path, ready in [("/usecases/browser-hostile-markup", "h1"),
+                        ("/usecases?q=Hostile+record", '[data-id="browser-hostile-markup"]')]:
+        page.goto(site.url + path)
+        expect(page.locator(ready).first).to_contain_text("Hostile record")
+        assert page.locator("main img, main script, main iframe").count() == 0
+        assert page.locator('a[href^="javascript:" i], [onerror], [src="x"]').count() == 0
+        assert page.evaluate("window.__pwned") is None
+    expect(page.get_by_text("<img src=x", exact=False).first).to_be_visible()
+    assert not [url for url in requested if "pixel.png" in url or url.endswith("/x")], requested

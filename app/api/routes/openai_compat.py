@@ -16,6 +16,7 @@ from app.api.deps import ContainerDep, ReaderDep, WorkersDep
 from app.errors import AppError, InvalidRecord
 from app.observability import observe_chat
 from app.schemas.chat import ChatRequest, ChatTurn
+from app.services import sanitize
 from app.workers import within
 
 router = APIRouter(tags=["openai-compatible"])
@@ -57,9 +58,13 @@ def to_chat_request(body: OpenAIChatRequest) -> ChatRequest:
 
 
 def sources_footer(response: dict[str, Any]) -> str:
+    """The cited sources as plain text: clients render it as Markdown, so a title keeps no
+    markup and a URL is printed only when it is a plain http(s) address (never an image or
+    a `javascript:` link)."""
     if not response["citations"]:
         return ""
-    lines = [f"[{c['number']}] {c['title']}" + (f" - {c['url']}" if c["url"] else "")
+    lines = [f"[{c['number']}] {sanitize.inline(c['title'])}"
+             + (f" - {c['url']}" if sanitize.is_plain_web_url(c["url"]) else "")
              for c in response["citations"]]
     return "\n\nSources:\n" + "\n".join(lines)
 
