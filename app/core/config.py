@@ -117,9 +117,10 @@ class Settings(BaseSettings):
     log_questions: bool = Field(default=False, description="Log raw chat questions (off: never).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Lowest level written to the log by `gaios serve`.")
-    log_format: Literal["json", "text"] = Field(
-        default="json", description="`json`: one JSON object per line (time, level, logger, "
-        "message, request_id, method, route, status, duration_ms); `text` for a terminal.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="`json`: one JSON object per line (time, level, logger, "
+        "message, request_id, method, route, status, duration_ms); `text`: readable lines; "
+        "`auto`: text when stderr is a terminal, JSON otherwise (containers, files).")
     metrics_enabled: bool = Field(
         default=True, description="Serve Prometheus metrics at `/metrics` (keep that path "
         "off the public load balancer).")
