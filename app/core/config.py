@@ -102,6 +102,9 @@ class Settings(BaseSettings):
         description="Bootstrap admin API key (at least 16 characters); other keys are created "
         "with `gaios keys create`.",
     )
+    catalog_publisher: str = Field(
+        default="GAIOS", min_length=1, description="Publisher of the catalogue in the "
+        "JSON-LD (DCAT-AP) export: the organisation running this deployment.")
     anonymous_read: bool = Field(
         default=True, description="Allow reading published records, search and chat without a key."
     )

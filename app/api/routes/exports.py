@@ -37,7 +37,8 @@ def export_usecases(
     if fmt == "csv":
         body = export.to_csv(records)
     elif fmt == "jsonld":
-        body = json.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/")),
+        body = json.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/"),
+                                           publisher=container.settings.catalog_publisher),
                           ensure_ascii=False)
     else:
         body = export.to_json(records)
