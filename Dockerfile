@@ -46,8 +46,9 @@ USER gaios
 VOLUME /data
 EXPOSE 8000
 # Generous start period: the first `gaios ingest` embeds the whole corpus before serving.
+# /readyz, not /healthz: healthy means the database, the index and the model answer.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10m --retries=3 \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
 # Index what changed (incremental), then serve. With several replicas, run the
 # ingestion once as a job instead (docker-compose.yml, service `ingest`).
 CMD ["sh", "-c", "gaios ingest && exec gaios serve --host 0.0.0.0 --port 8000"]

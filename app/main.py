@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api import docs as api_docs
 from app.api.main import api_router
 from app.api.routes import health, openai_compat, web
 from app.core.config import Settings, get_settings
@@ -146,7 +147,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from installed files by app.api.docs, not a CDN
+        redoc_url=None,
     )
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
@@ -162,5 +164,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(openai_compat.router)
+    api_docs.install(app, openapi_url="/api/v1/openapi.json")
     web.install(app)  # the web interface: pages, /static, /api/v1/session
     return app

@@ -20,10 +20,11 @@ import contextvars
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
@@ -268,10 +269,19 @@ class TextFormatter(logging.Formatter):
         return f"{line} [request {request_id}]" if request_id else line
 
 
-def log_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
+def resolve_log_format(fmt: str, stream: TextIO | None = None) -> str:
+    """`auto` is text for a person at a terminal (so "Uvicorn running on ..." stays
+    readable) and JSON for a log collector (containers, pipes, files)."""
+    if fmt != "auto":
+        return fmt
+    stream = stream if stream is not None else sys.stderr
+    return "text" if stream.isatty() else "json"
+
+
+def log_config(level: str = "INFO", fmt: str = "auto") -> dict[str, Any]:
     """A `logging.config.dictConfig` dict; `gaios serve` passes it to uvicorn as
     `log_config`. Uvicorn's access log is off: `gaios.access` replaces it."""
-    formatter = {"json": JsonFormatter, "text": TextFormatter}[fmt]
+    formatter = {"json": JsonFormatter, "text": TextFormatter}[resolve_log_format(fmt)]
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -24,6 +24,7 @@ from app.api.deps import api_key_of
 from app.core.config import Settings
 from app.errors import AppError, RateLimited
 from app.observability import Metrics
+from app.services.auth import KEY_PREFIX
 
 WINDOW_SECONDS = 60.0
 # (method, path) -> the limit it counts against
@@ -75,10 +76,12 @@ def limiters_for(settings: Settings) -> dict[str, SlidingWindow]:
 
 
 def caller_identity(scope: Scope) -> str:
-    """A hash of the API key when one is sent (keys never sit in memory in clear), else
-    the client address (set from X-Forwarded-For by uvicorn for trusted proxies)."""
+    """A hash of the API key when a GAIOS key is sent (keys never sit in memory in clear),
+    else the client address (set from X-Forwarded-For by uvicorn for trusted proxies).
+    Other tokens count by address: stock clients' placeholder keys are served as anonymous
+    (app.api.routes.openai_compat), and a fresh token per request must not be a fresh limit."""
     key = api_key_of(HTTPConnection(scope))
-    if key:
+    if key and key.startswith(KEY_PREFIX):
         return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
     client = scope.get("client")
     return "addr:" + (client[0] if client else "unknown")

@@ -512,7 +512,7 @@ def test_dockerfile_builds_in_two_stages_and_runs_as_a_user() -> None:
     assert "torch==2.13.0" in builder and "requirements.txt" in builder
     assert builder.index("torch==2.13.0") < builder.index("-r requirements.txt")
     assert re.search(r"^USER (?!root)\w+", runtime, flags=re.MULTILINE)
-    assert "HEALTHCHECK" in runtime and "/healthz" in runtime
+    assert "HEALTHCHECK" in runtime and "/readyz" in runtime
     cmd = re.search(r"^CMD (.+)$", runtime, flags=re.MULTILINE)
     assert cmd and "gaios ingest" in cmd.group(1) and "gaios serve --host 0.0.0.0" in cmd.group(1)
 

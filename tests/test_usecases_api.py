@@ -128,7 +128,8 @@ def test_exports_in_json_csv_and_jsonld(client: TestClient) -> None:
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == len(as_json) and rows[0]["id"]
     ld = client.get("/api/v1/export", params={"format": "jsonld"}).json()
-    assert ld["@type"] == "dcat:Catalog" and len(ld["dcat:dataset"]) == len(as_json)
+    catalog = ld["@graph"][0]
+    assert catalog["@type"] == "dcat:Catalog" and len(catalog["dcat:dataset"]) == len(as_json)
 
 
 def test_published_record_exports_as_a_valid_corpus_yaml(client: TestClient) -> None:

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
         description="Bootstrap admin API key (at least 16 characters); other keys are created "
         "with `gaios keys create`.",
     )
+    catalog_publisher: str = Field(
+        default="GAIOS", min_length=1, description="Publisher of the catalogue in the "
+        "JSON-LD (DCAT-AP) export: the organisation running this deployment.")
     anonymous_read: bool = Field(
         default=True, description="Allow reading published records, search and chat without a key."
     )
@@ -142,9 +145,10 @@ class Settings(BaseSettings):
     log_questions: bool = Field(default=False, description="Log raw chat questions (off: never).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Lowest level written to the log by `gaios serve`.")
-    log_format: Literal["json", "text"] = Field(
-        default="json", description="`json`: one JSON object per line (time, level, logger, "
-        "message, request_id, method, route, status, duration_ms); `text` for a terminal.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="`json`: one JSON object per line (time, level, logger, "
+        "message, request_id, method, route, status, duration_ms); `text`: readable lines; "
+        "`auto`: text when stderr is a terminal, JSON otherwise (containers, files).")
     metrics_enabled: bool = Field(
         default=True, description="Serve Prometheus metrics at `/metrics` (keep that path "
         "off the public load balancer).")

@@ -1,11 +1,12 @@
-"""Exports of the published repository: JSON, CSV and JSON-LD (schema.org + DCAT)."""
+"""Exports of the published repository: JSON, CSV and JSON-LD (DCAT-AP)."""
 
 import csv
 import io
 import json
 from typing import Any
 
-from app.schemas.records import UseCase
+from app import vocabularies as vocab
+from app.schemas.records import Organisation, UseCase
 
 CSV_COLUMNS = (
     "id", "title", "summary", "organisations", "countries", "lifecycle_stage", "scope", "gsbpm",
@@ -46,31 +47,84 @@ def to_csv(records: list[UseCase]) -> str:
     return out.getvalue()
 
 
-def to_jsonld(records: list[UseCase], *, base_url: str) -> dict[str, Any]:
-    """A dcat:Catalog whose datasets are the use cases (schema.org for the rest)."""
+# The EU Publications Office licence vocabulary that DCAT-AP recommends; other SPDX ids
+# get their SPDX page, an IRI as well.
+EU_LICENCES = {"CC-BY-4.0": "CC_BY_4_0", "CC0-1.0": "CC0", "CC-BY-SA-4.0": "CC_BY_SA_4_0",
+               "CC-BY-NC-4.0": "CC_BY_NC_4_0", "OGL-UK-3.0": "OGL_3_0", "ODbL-1.0": "ODBL_1_0"}
+EU_COUNTRIES = "http://publications.europa.eu/resource/authority/country"  # ISO alpha-3
+JSONLD_CONTEXT = {
+    "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/", "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dct:modified": {"@type": "xsd:date"},
+    "dct:license": {"@type": "@id"}, "dcat:theme": {"@type": "@id"},
+    "dcat:themeTaxonomy": {"@type": "@id"}, "dcat:landingPage": {"@type": "@id"},
+    "dcat:accessURL": {"@type": "@id"}, "dct:source": {"@type": "@id"},
+    "skos:inScheme": {"@type": "@id"},
+}
+
+
+def licence_iri(licence: str) -> str:
+    if licence in EU_LICENCES:
+        return f"http://publications.europa.eu/resource/authority/licence/{EU_LICENCES[licence]}"
+    return f"https://spdx.org/licenses/{licence}"
+
+
+def gsbpm_iri(base_url: str, code: str | None = None) -> str:
+    """GSBPM has no official IRIs: the concepts are fragments of our vocabulary endpoint."""
+    return f"{base_url}/api/v1/vocabularies#gsbpm" + (f"-{code}" if code else "")
+
+
+def to_jsonld(records: list[UseCase], *, base_url: str, publisher: str) -> dict[str, Any]:
+    """A DCAT-AP catalogue: each use case a dcat:Dataset (themed by its GSBPM codes) with
+    one distribution, the record as JSON; licences as IRIs; GSBPM as a SKOS scheme."""
+    codes = sorted({c for r in records for c in r.gsbpm}, key=lambda c: [int(p) for p in c.split(".")])
     return {
-        "@context": {"@vocab": "https://schema.org/", "dcat": "http://www.w3.org/ns/dcat#",
-                     "dct": "http://purl.org/dc/terms/"},
-        "@type": "dcat:Catalog",
-        "name": "GAIOS use cases of generative AI in official statistics",
-        "dcat:dataset": [_jsonld_record(r, base_url) for r in records],
+        "@context": JSONLD_CONTEXT,
+        "@graph": [
+            {"@id": f"{base_url}/api/v1/export", "@type": "dcat:Catalog",
+             "dct:title": {"@value": "GAIOS use cases of generative AI in official statistics",
+                           "@language": "en"},
+             "dct:description": {"@value": "Use cases of generative AI in national and "
+                                 "international statistical organisations.", "@language": "en"},
+             "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
+             "dcat:themeTaxonomy": gsbpm_iri(base_url),
+             "dcat:dataset": [_jsonld_record(r, base_url) for r in records]},
+            {"@id": gsbpm_iri(base_url), "@type": "skos:ConceptScheme",
+             "dct:title": "Generic Statistical Business Process Model (GSBPM) 5.1"},
+            *({"@id": gsbpm_iri(base_url, c), "@type": "skos:Concept", "skos:notation": c,
+               "skos:prefLabel": {"@value": vocab.gsbpm()[c].name, "@language": "en"},
+               "skos:inScheme": gsbpm_iri(base_url)} for c in codes),
+        ],
     }
 
 
+def agent(organisation: Organisation) -> dict[str, Any]:
+    return {"@type": "foaf:Agent", "foaf:name": organisation.name}
+
+
 def _jsonld_record(r: UseCase, base_url: str) -> dict[str, Any]:
+    page = f"{base_url}/api/v1/usecases/{r.id}"
     return {
-        "@id": f"{base_url}/api/v1/usecases/{r.id}",
-        "@type": ["dcat:Resource", "CreativeWork"],
-        "identifier": r.id,
-        "name": r.title,
-        "abstract": r.summary,
-        "creator": [{"@type": "GovernmentOrganization", "name": o.name,
-                     "address": {"@type": "PostalAddress", "addressCountry": o.country}}
-                    for o in r.organisations],
-        "keywords": [*(f"GSBPM {c}" for c in r.gsbpm), *(f"GAMSO {c}" for c in r.gamso),
-                     *r.task_types, *r.genai_patterns],
-        "creativeWorkStatus": r.lifecycle_stage,
-        "dct:license": r.record_meta.licence,
-        "dateModified": r.record_meta.updated.isoformat(),
-        "citation": [str(s.url) for s in r.sources],
+        "@id": page,
+        "@type": "dcat:Dataset",
+        "dct:identifier": r.id,
+        "dct:title": {"@value": r.title, "@language": "en"},
+        "dct:description": {"@value": r.summary, "@language": "en"},
+        # DCAT-AP allows one publisher: the lead organisation; all of them are creators.
+        "dct:publisher": agent(r.organisations[0]),
+        "dct:creator": [agent(o) for o in r.organisations],
+        "dct:spatial": [{"@id": f"{EU_COUNTRIES}/{c}"}
+                        for c in sorted({o.country for o in r.organisations} - {"INT"})],
+        "dcat:theme": [gsbpm_iri(base_url, c) for c in r.gsbpm],
+        "dcat:keyword": [*(f"GAMSO {c}" for c in r.gamso), *r.task_types, *r.genai_patterns],
+        "dct:modified": r.record_meta.updated.isoformat(),
+        "dcat:landingPage": page,
+        "dct:source": [str(s.url) for s in r.sources],
+        "dcat:distribution": [{
+            "@type": "dcat:Distribution", "dcat:accessURL": page,
+            "dct:format": "application/json",
+            "dct:license": {"@id": licence_iri(r.record_meta.licence),
+                            "@type": "dct:LicenseDocument"},
+        }],
     }

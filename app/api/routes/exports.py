@@ -38,7 +38,8 @@ def export_usecases(
     if fmt == "csv":
         body = export.to_csv(records)
     elif fmt == "jsonld":
-        body = export.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/")))
+        body = export.dumps(export.to_jsonld(records, base_url=str(request.base_url).rstrip("/"),
+                                             publisher=container.settings.catalog_publisher))
     else:
         body = export.to_json(records)
     # The tag hashes the body itself, so it is right whatever changed the export.

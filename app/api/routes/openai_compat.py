@@ -1,25 +1,53 @@
 """An OpenAI-compatible `/v1/chat/completions`, so existing chat clients can use GAIOS
 as a model. The last user message is the question, earlier turns are the history; the
 citations and matching use cases travel in the extra `gaios` field (and as a short
-"Sources" list at the end of the content, for clients that show only the text)."""
+"Sources" list at the end of the content, for clients that show only the text).
+
+Stock clients (the `openai` package, Open WebUI) always send a bearer token. A GAIOS key
+is used as such; any other token (a placeholder like "x") is treated as no key at all:
+anonymous when `GAIOS_ANONYMOUS_READ` is on, 401 when it is off. Never a role.
+"""
 
 import json
 import time
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from app.api.deps import ContainerDep, ReaderDep, WorkersDep
-from app.errors import AppError, InvalidRecord
+from app.api.deps import ContainerDep, WorkersDep, api_key_of
+from app.errors import AppError, InvalidRecord, NotFound, Unauthorized
 from app.observability import observe_chat
 from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import sanitize
+from app.services.auth import ANONYMOUS, Principal
+from app.services.roles import Action, authorize
 from app.workers import within
 
 router = APIRouter(tags=["openai-compatible"])
+MODEL_ID = "gaios"  # the answering pipeline, whatever backend generates the text
+STARTED = int(time.time())  # the model's `created`: when this process started
+
+
+def get_client_reader(request: Request, container: ContainerDep) -> Principal:
+    """The caller of a stock client. An unknown bearer token counts as no key (anonymous,
+    allowed only with anonymous read on), so a placeholder key works where anonymous
+    reading is open and never gains more than an anonymous caller."""
+    key = api_key_of(request)
+    principal = ANONYMOUS
+    if key:
+        try:
+            principal = container.keys.authenticate(key)
+        except Unauthorized:
+            if not container.settings.anonymous_read:
+                raise
+    authorize(principal, Action.read, anonymous_read=container.settings.anonymous_read)
+    return principal
+
+
+ClientReaderDep = Annotated[Principal, Depends(get_client_reader)]
 
 
 class OpenAIMessage(BaseModel):
@@ -33,10 +61,15 @@ class OpenAIMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
 class OpenAIChatRequest(BaseModel):
-    model: str = Field(default="gaios", max_length=100)
+    model: str = Field(default=MODEL_ID, max_length=100)
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=32_768)
     user: str | None = Field(default=None, max_length=200)
@@ -75,31 +108,61 @@ def extra(response: dict[str, Any]) -> dict[str, Any]:
     return {k: response[k] for k in keys}
 
 
+def usage(response: dict[str, Any]) -> dict[str, int]:
+    """Tokens the language model read and wrote (0 with the extractive backend: no model)."""
+    counts = {"prompt_tokens": 0, "completion_tokens": 0, **response["usage"]}
+    return {**counts, "total_tokens": counts["prompt_tokens"] + counts["completion_tokens"]}
+
+
+def model_card(container: Any) -> dict[str, Any]:
+    return {"id": MODEL_ID, "object": "model", "created": STARTED,
+            "owned_by": "gaios",
+            "gaios": {"backend": container.chat.backend, "model": container.chat.model}}
+
+
+@router.get("/v1/models")
+def list_models(container: ContainerDep, _: ClientReaderDep) -> dict[str, Any]:
+    """The one model a client can pick: GAIOS's answering pipeline (retrieval, the
+    configured backend and the guard); `gaios.backend`/`gaios.model` say what generates."""
+    return {"object": "list", "data": [model_card(container)]}
+
+
+@router.get("/v1/models/{model_id}")
+def get_model(model_id: str, container: ContainerDep, _: ClientReaderDep) -> dict[str, Any]:
+    """One model by id (only `gaios` exists)."""
+    if model_id != MODEL_ID:
+        raise NotFound(f"no model {model_id!r}: the only model is {MODEL_ID!r}")
+    return model_card(container)
+
+
 @router.post("/v1/chat/completions", response_model=None)
-async def chat_completions(body: OpenAIChatRequest, container: ContainerDep, principal: ReaderDep,
-                           workers: WorkersDep) -> dict[str, Any] | EventSourceResponse:
+async def chat_completions(body: OpenAIChatRequest, container: ContainerDep,
+                           principal: ClientReaderDep, workers: WorkersDep
+                           ) -> dict[str, Any] | EventSourceResponse:
     """OpenAI chat-completions format, streaming or not (504 over the chat time limit)."""
     request = to_chat_request(body)
     if body.stream:
-        return EventSourceResponse(_stream(request, container, principal))
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return EventSourceResponse(_stream(request, container, principal, include_usage))
     response = observe_chat(await workers.answer(container.chat.answer, request, principal))
     return {
         "id": f"chatcmpl-{response['answer_id']}", "object": "chat.completion",
         "created": int(time.time()), "model": f"gaios-{response['backend']}",
         "choices": [{"index": 0, "finish_reason": "stop", "message": {
             "role": "assistant", "content": response["answer"] + sources_footer(response)}}],
-        "usage": {**response["usage"], "total_tokens": sum(response["usage"].values())},
+        "usage": usage(response),
         "gaios": extra(response),
     }
 
 
-def _stream(request: ChatRequest, container: Any, principal: Any) -> Iterator[bytes]:
+def _stream(request: ChatRequest, container: Any, principal: Any,
+            include_usage: bool) -> Iterator[bytes]:
     created, chunk_id = int(time.time()), f"chatcmpl-{int(time.time() * 1000)}"
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> bytes:
+    def chunk(delta: dict[str, Any] | None, finish: str | None = None, **more: Any) -> bytes:
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
         body = {"id": chunk_id, "object": "chat.completion.chunk", "created": created,
-                "model": f"gaios-{container.chat.backend}",
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **more}
+                "model": f"gaios-{container.chat.backend}", "choices": choices, **more}
         return f"data: {json.dumps(body)}\n\n".encode()
 
     yield chunk({"role": "assistant", "content": ""})
@@ -114,6 +177,8 @@ def _stream(request: ChatRequest, container: Any, principal: Any) -> Iterator[by
                 if payload["refused"]:
                     yield chunk({"content": payload["answer"]})
                 yield chunk({"content": sources_footer(payload)}, "stop", gaios=extra(payload))
+                if include_usage:  # as OpenAI: one more chunk, no choices, the counts
+                    yield chunk(None, usage=usage(payload))
     except AppError as exc:
         yield f"data: {json.dumps({'error': {'message': exc.message, 'type': exc.error_type}})}\n\n".encode()
     yield b"data: [DONE]\n\n"
