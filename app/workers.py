@@ -24,6 +24,9 @@ T = TypeVar("T")
 RECORD_THREADS = 2
 # Chat mostly waits on the model (llama.cpp and HTTP release the GIL).
 CHAT_THREADS = 8
+# Storing submissions and edits (screening, database): apart from parsing, so a burst of
+# writes never makes a waiting parse miss its time limit.
+WRITE_THREADS = 4
 
 
 class WorkerPool:
@@ -52,6 +55,7 @@ class WorkerPools:
     def __init__(self, settings: Settings) -> None:
         self.records = WorkerPool("records", RECORD_THREADS)
         self.chat = WorkerPool("chat", CHAT_THREADS)
+        self.writes = WorkerPool("writes", WRITE_THREADS)
         self.validation_seconds = settings.validation_timeout_seconds
         self.chat_seconds = settings.chat_timeout_seconds
 
@@ -68,6 +72,7 @@ class WorkerPools:
     def shutdown(self) -> None:
         self.records.shutdown()
         self.chat.shutdown()
+        self.writes.shutdown()
 
 
 def within(events: Iterable[T], seconds: float, *, what: str) -> Iterator[T]:

@@ -160,7 +160,7 @@ async def submit_usecase(request: Request, container: ContainerDep, principal: P
     data = await read_record_body(request, workers)
     # No time limit once parsed: a write is not abandoned half-way (the schema's
     # length limits bound how long its validation takes).
-    return await workers.records.run(container.usecases.submit, data, by=principal, seconds=None)
+    return await workers.writes.run(container.usecases.submit, data, by=principal, seconds=None)
 
 
 @router.post("/validate", openapi_extra=RECORD_BODY)
@@ -186,7 +186,7 @@ async def update_usecase(usecase_id: str, request: Request, container: Container
                          ) -> dict[str, Any]:
     """Propose a new revision; the published one stays visible until it is reviewed."""
     data = await read_record_body(request, workers)
-    return await workers.records.run(container.usecases.update, usecase_id, data, by=principal,
+    return await workers.writes.run(container.usecases.update, usecase_id, data, by=principal,
                                      comment=comment, seconds=None)
 
 
