@@ -62,3 +62,11 @@ def test_url_query_strings_are_screened_but_paths_are_not() -> None:
               "sources": [{"url": "https://stat.example.org/a/1234567?page=2",
                            "title": "Quarterly bulletin"}]}
     assert [(f.field, f.entity) for f in pii.scan_record(record)] == [("code_url", "EMAIL_ADDRESS")]
+
+
+def test_digit_runs_of_a_record_id_are_not_phone_numbers() -> None:
+    from app.services.pii import scan_record
+
+    assert scan_record({"id": "soak-01-00002", "related": ["survey-2024-01-15"]}) == []
+    assert {f.field for f in scan_record({"id": "x", "summary": "Ring +44 20 7946 0958 now."})} \
+        == {"summary"}

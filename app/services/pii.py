@@ -283,8 +283,14 @@ def scan_record(data: dict[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
     for path, text in iter_strings(data):
         findings += [f for f in scan_text(screened_part(text), field=path)
-                     if not is_public_contact(f)]
+                     if not is_public_contact(f) and not _digits_of_an_id(path, f)]
     return findings
+
+
+def _digits_of_an_id(path: str, finding: Finding) -> bool:
+    """Record ids are kebab-case slugs (`survey-2024-01-15`): their digit runs are parts of
+    a name, never a telephone number. Names and other entities in an id are still found."""
+    return finding.entity == "PHONE_NUMBER" and (path == "id" or path.startswith("related."))
 
 
 def redact(text: str, findings: list[Finding] | None = None) -> str:
