@@ -36,9 +36,10 @@ def shared_embedder() -> Embedder:
 
 def use_shared_embedder(container: Container) -> Container:
     """Give a container the run's embedder (the same model its settings name), before it
-    builds anything that depends on it."""
+    builds anything that holds it. (Start-up may already have opened the keyword index,
+    to repair it: that index only takes its folder name from the model's name.)"""
     assert container.settings.embedding.model == shared_embedder().name
-    assert "store" not in container.__dict__ and "keyword" not in container.__dict__
+    assert "store" not in container.__dict__ and "retriever" not in container.__dict__
     container.__dict__["embedder"] = shared_embedder()
     return container
 

@@ -327,7 +327,9 @@ def nothing_kept(client: TestClient) -> bool:
     ("note.md", b"# Call Dr. Jane Whitfield\n\nTranscripts are kept for thirty days.\n", {}, "heading"),
     ("note.md", b"---\ntitle: Notes by Dr. Amelia Hartwell\n---\nTranscripts are kept for thirty days.\n",
      {}, "title"),
-], ids=["title-field", "file-name", "heading", "front-matter-title"])
+    ("note.md", b"---\ntitle: Retention\nauthor: jane.doe@stat.example.org\n---\n"
+     b"Transcripts are kept for thirty days.\n", {}, "front_matter"),
+], ids=["title-field", "file-name", "heading", "front-matter-title", "front-matter-field"])
 def test_personal_data_outside_the_body_is_refused_and_nothing_is_kept(
     api: TestClient, contributor: dict[str, str], filename: str, content: bytes,
     form: dict[str, str], field: str

@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
+import frontmatter
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from app.api.deps import ContainerDep, PrincipalDep, ReaderDep
@@ -39,13 +40,24 @@ def load_upload(filename: str, content: bytes, max_bytes: int) -> LoadedDocument
                                 errors=[{"field": "file", "reason": reason, "file": filename}]) from exc
 
 
-def stored_texts(doc: LoadedDocument, filename: str) -> list[tuple[str, str]]:
+def stored_texts(doc: LoadedDocument, filename: str, content: bytes) -> list[tuple[str, str]]:
     """(field, text) for everything of an upload that is stored or shown: the file name,
-    title (form field, front matter or H1), metadata, headings and body text."""
+    title (form field, front matter or H1), metadata, the whole front matter (the file is
+    kept as sent, fields that are not indexed included), headings and body text."""
     meta = [(f"metadata.{k}", str(v)) for k, v in doc.facets.items() if isinstance(v, str)]
     return [("file", filename), ("title", doc.title), ("url", pii.screened_part(doc.url or "")),
+            ("front_matter", front_matter_text(filename, content)),
             *meta, *[("heading", s.heading) for s in doc.sections],
             *[(s.heading, s.text) for s in doc.sections]]
+
+
+def front_matter_text(filename: str, content: bytes) -> str:
+    """The YAML front matter of a Markdown upload, as written (empty for other files)."""
+    if Path(filename).suffix.lower() not in (".md", ".markdown"):
+        return ""
+    text = content.decode("utf-8", errors="replace")
+    handler = frontmatter.YAMLHandler()
+    return handler.split(text)[0] if handler.detect(text) else ""
 
 
 @router.post("", response_model=UploadPublic, status_code=201)
@@ -67,7 +79,7 @@ def upload_document(
     doc = load_upload(filename, content, container.settings.max_upload_bytes)
     doc.doc_id = doc_id or f"upload-{slugify(Path(filename).stem, 60)}"
     doc.title, doc.doc_type, doc.confidential = title or doc.title, doc_type, confidential
-    screen_document(stored_texts(doc, filename))
+    screen_document(stored_texts(doc, filename, content))
     store = uploads(container)
     path = store.path_for(filename, content)
     existed_before = path.exists()  # the same file uploaded again under the same name
