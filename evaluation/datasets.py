@@ -27,18 +27,27 @@ class Answerable(_Line):
     id: str
     question: str
     lang: Lang
-    type: Literal["keyword", "natural", "followup", "filter", "multi_doc"]
+    type: Literal["keyword", "natural", "followup", "new_topic", "filter", "multi_doc"]
     relevant: list[str] = Field(min_length=1)
     key_facts: list[str] = []
     history: list[Turn] = []
     filters: dict[str, list[str]] = {}
 
 
+Attribute = Literal["model", "count", "cost", "accuracy", "date", "vendor", "parameter",
+                    "hardware", "hosting", "time"]
+
+
 class Unanswerable(_Line):
     id: str
     question: str
     lang: Lang
-    type: str
+    type: Literal["figure", "person", "event", "near_corpus", "out_of_domain", "follow_up"]
+    history: list[Turn] = []
+    # near_corpus: the record the question is about, and the attribute it asks for that
+    # no source states (to count records and attributes, and to read failures by kind)
+    record: str | None = None
+    asks: Attribute | None = None
 
 
 class Probe(_Line):

@@ -41,6 +41,11 @@ def retrieval_query(row: Answerable) -> str:
     return f"{previous[-1]} {row.question}" if previous else row.question
 
 
+def status_of(response: dict[str, Any]) -> str:
+    """answered, partial or refused (a server older than `answer_status` never answers partly)."""
+    return response.get("answer_status") or ("refused" if response["refused"] else "answered")
+
+
 def by_group(items: list[dict[str, Any]], key: str, metric: str) -> dict[str, float]:
     groups: dict[str, list[float]] = defaultdict(list)
     for item in items:
@@ -121,8 +126,8 @@ class Evaluation:
             precision, recall, n_citations = m.citation_scores(r["answer"], sources)
             result.items.append({
                 "id": row.id, "question": row.question, "lang": row.lang, "type": row.type,
-                "answer": r["answer"], "refused": r["refused"], "grounded": r["grounded"],
-                "key_facts": row.key_facts,
+                "answer": r["answer"], "refused": r["refused"], "status": status_of(r),
+                "grounded": r["grounded"], "key_facts": row.key_facts,
                 "key_fact_coverage": 0.0 if r["refused"] else m.key_fact_coverage(r["answer"], row.key_facts),
                 "citation_precision": precision, "citation_recall": recall, "citations": n_citations,
                 "cited_docs": [c["doc_id"] for c in r["citations"]], "relevant": row.relevant,
@@ -192,10 +197,11 @@ class Evaluation:
         result = SuiteResult()
         for row in self.progress(self.unanswerable, "unanswerable"):
             started = time.perf_counter()
-            r = self.target.chat(row.question, [], {})
+            r = self.target.chat(row.question, [t.model_dump() for t in row.history], {})
             invented = sorted(m.invented_numbers(r["answer"], [row.question]))
             result.items.append({"id": row.id, "question": row.question, "lang": row.lang,
-                                 "type": row.type, "refused": r["refused"], "answer": r["answer"],
+                                 "type": row.type, "asks": row.asks, "refused": r["refused"],
+                                 "status": status_of(r), "answer": r["answer"],
                                  "seconds": time.perf_counter() - started,
                                  "numbers_not_in_question": invented})
         before_unsupported, after_unsupported, before_numbers, after_numbers = [], [], [], []
@@ -212,20 +218,32 @@ class Evaluation:
             after_numbers.append(float(bool(m.invented_numbers(r["answer"], r["_sources"]))))
             fabricated += len(r["guard"]["fabricated_citations"])
             citations += len(r["citations"]) + len(r["guard"]["fabricated_citations"])
-        refusals = [i["refused"] for i in result.items]
+        for item in result.items:
+            # Declined: refused, or a partial answer that says the sources do not give it.
+            item["declined"] = item["status"] in ("refused", "partial")
         answered = [self._answer(row) for row in self.answerable]
         result.metrics = {
-            "refusal_accuracy": round(m.mean([float(x) for x in refusals]), 4),
+            "refusal_accuracy": round(m.mean([float(i["declined"]) for i in result.items]), 4),
+            "partial_rate": round(m.mean([float(i["status"] == "partial") for i in result.items]), 4),
             "false_refusal_rate": round(m.mean([float(a["refused"]) for a in answered]), 4),
+            "false_partial_rate": round(m.mean([float(status_of(a) == "partial")
+                                                for a in answered]), 4),
             "unsupported_sentence_rate_before_guard": round(m.mean(before_unsupported), 4),
             "unsupported_sentence_rate_after_guard": round(m.mean(after_unsupported), 4),
             "invented_number_rate_before_guard": round(m.mean(before_numbers), 4),
             "invented_number_rate_after_guard": round(m.mean(after_numbers), 4),
             "fabricated_citation_rate": round(fabricated / citations, 4) if citations else 0.0,
         }
-        result.breakdown = {"refusal accuracy by type": {
-            t: round(m.mean([float(i["refused"]) for i in result.items if i["type"] == t]), 4)
-            for t in sorted({i["type"] for i in result.items})}}
+        answerable = [{"lang": row.lang, "type": row.type, "refused": float(a["refused"])}
+                      for row, a in zip(self.answerable, answered, strict=True)]
+        result.breakdown = {
+            "refusal accuracy by type": by_group(result.items, "type", "declined"),
+            "refusal accuracy by language": by_group(result.items, "lang", "declined"),
+            "refusal accuracy of near-corpus questions by asked attribute": by_group(
+                [i for i in result.items if i["asks"]], "asks", "declined"),
+            "false refusals by language": by_group(answerable, "lang", "refused"),
+            "false refusals by type": by_group(answerable, "type", "refused"),
+        }
         return result
 
     # -- confidentiality ------------------------------------------------------------------

@@ -1,41 +1,86 @@
-"""Questions asking for a figure, a date or a person are answered only when one source
-holds one next to most of the question's words (checked before any model runs)."""
+"""Before any model runs, a question that asks for one attribute of something (the model it
+uses, a count, a cost, an accuracy, a date, a person...) is `answered` only when a source
+about that thing states such a value; `partial` when sources about the thing do not state
+it; `refused` when no source is about the thing."""
 
 import pytest
 
-from app.services.answerability import answer_type_in_sources
+from app.services.answerability import assess
 
 STATCAN = ("Statistics Canada built an LLM classification service for survey responses; "
            "it reached 91% accuracy on the test set in 2024.")
-INSEE = "INSEE relabelled its classifier's training data; the LLM reached 78% accuracy."
+INSEE = ("INSEE relabelled 2.7 million training records from NACE 2.0 to NACE 2.1. Three "
+         "configurations of Qwen3-235B and a Gemma model vote; the LLM reached 78% accuracy.")
 CAMPUS = "The ONS Data Science Campus built StatsChat, a search over ONS releases."
+SURVEY_ASSIST = ("The ONS tool Survey Assist asks respondents of the Transformed Labour Force "
+                 "Survey a follow-up question and assigns SIC and SOC codes. The specific model is not "
+                 "stated in the source notes.")
+OSCA = ("ABS analysts drafted OSCA task descriptions with ChatGPT; the approach saved about "
+        "1,600 hours of work.")
+
+
+def status(question: str, *texts: str) -> str:
+    return assess(question, list(texts)).status
 
 
 @pytest.mark.parametrize("question", [
     "What accuracy did Statistics Canada's classification service reach?",
     "How accurate is the Statistics Canada classification service?",
     "When did Statistics Canada build its classification service?",
+    "Which models did INSEE use to relabel NACE training records?",
+    "How many training records did INSEE relabel?",
+    "How many hours of work did the ABS save with ChatGPT on OSCA task descriptions?",
 ])
-def test_figure_or_date_in_a_source_about_the_subject_is_answerable(question: str) -> None:
-    assert answer_type_in_sources(question, [INSEE, STATCAN])
+def test_a_source_about_the_subject_stating_the_attribute_answers(question: str) -> None:
+    assert status(question, CAMPUS, INSEE, STATCAN, OSCA) == "answered"
+
+
+@pytest.mark.parametrize(("question", "attribute"), [
+    ("Which language model does Survey Assist use?", "model"),
+    ("Quel modèle de langage utilise Survey Assist ?", "model"),
+    ("How much did ONS spend on Survey Assist?", "cost"),
+    ("What share of Survey Assist's SOC codes agree with clerical coding?", "accuracy"),
+    ("How many respondents has Survey Assist asked a follow-up question?", "count"),
+    ("Which contractor built Survey Assist?", "vendor"),
+    ("What prompt temperature does Survey Assist use?", "parameter"),
+    ("How many GPUs does Survey Assist run on?", "hardware"),
+    ("How many ABS staff reviewed the ChatGPT drafts of OSCA task descriptions?", "count"),
+    ("Which version of GPT did the ABS use for OSCA task descriptions?", "model"),
+])
+def test_sources_about_the_subject_without_the_attribute_give_a_partial_answer(
+        question: str, attribute: str) -> None:
+    result = assess(question, [SURVEY_ASSIST, OSCA, INSEE])
+    assert (result.status, result.attribute and result.attribute.name) == ("partial", attribute)
+
+
+def test_a_value_stated_as_missing_or_repeating_the_question_does_not_count() -> None:
+    assert status("Which model powers Survey Assist?", SURVEY_ASSIST) == "partial"
+    assert status("Which Gemma version did INSEE use?", INSEE) == "partial"  # no version given
 
 
 @pytest.mark.parametrize("question", [
     "What accuracy did Statistics Norway's classification service reach?",  # figure is INSEE's
-    "How many users does the Data Science Campus StatsChat have?",  # no number at all
-    "When was ONS StatsChat switched off?",  # no year
-    "What was Statistics Norway's GDP growth rate in 2024?",  # a possessive in the question
+    "When was the Eurostat chatbot switched off?",
+    "What was Statistics Norway's GDP growth rate in 2024?",
+    "Who leads the Bank of England's data office?",
 ])
-def test_figure_or_date_absent_from_the_sources_is_not_answerable(question: str) -> None:
-    assert not answer_type_in_sources(question, [INSEE, CAMPUS])
+def test_no_source_about_the_subject_is_a_refusal(question: str) -> None:
+    assert status(question, INSEE, CAMPUS) == "refused"
 
 
 def test_person_question_needs_a_name_in_the_sources() -> None:
     question = "Who leads the ONS Data Science Campus?"
-    assert not answer_type_in_sources(question, [CAMPUS])
-    assert answer_type_in_sources(question, [CAMPUS + " It is led by Maria Schmidt."])
+    assert status(question, CAMPUS) == "partial"
+    assert status(question, CAMPUS + " It is led by Maria Schmidt.") == "answered"
 
 
-def test_other_questions_are_not_checked() -> None:
-    assert answer_type_in_sources("Who built StatsChat?", [CAMPUS])  # may be an organisation
-    assert answer_type_in_sources("Which offices code occupations with LLMs?", [])
+def test_a_name_or_year_no_source_holds_is_a_refusal() -> None:
+    assert status("How does Statistics Sweden code occupations?", CAMPUS, INSEE) == "refused"
+    assert status("What did INSEE relabel in 2019?", INSEE) == "refused"
+    assert status("Qu'a fait l'ONU avec des LLM ?", "The UN tested an LLM.") == "answered"
+
+
+def test_questions_asking_for_no_single_attribute_are_not_checked() -> None:
+    assert status("Who built StatsChat?", CAMPUS) == "answered"  # may be an organisation
+    assert status("Which offices code occupations with LLMs?", INSEE) == "answered"
+    assert assess("How does INSEE relabel NACE codes?", []).attribute is None

@@ -71,6 +71,33 @@ def test_figure_the_repository_does_not_hold_is_refused_without_calling_the_mode
     assert answer["usecases"], "the closest use cases are still listed"
 
 
+def test_a_detail_the_sources_do_not_give_is_a_partial_answer_never_written_by_the_model(
+    indexed_dir: Path,
+) -> None:
+    """The record of Survey Assist says the model is not stated: the answer says the sources
+    do not give it, quotes what they say about Survey Assist, and no model writes a word."""
+    model = ScriptedLLM("Survey Assist uses GPT-4 [1].")
+    with client_for(indexed_dir, model=model) as client:
+        answer = ask(client, "Which language model does ONS Survey Assist use?")
+        with client.stream("POST", "/api/v1/chat/stream",
+                           json={"question": "Which LLM powers Survey Assist?"}) as response:
+            events = parse_sse(response.iter_lines())
+        compat = client.post("/v1/chat/completions", json={"model": "gaios", "messages": [
+            {"role": "user", "content": "Which LLM powers Survey Assist?"}]}).json()
+    assert answer["answer_status"] == "partial" and not answer["refused"]
+    assert answer["answer"].startswith("The sources in the repository do not say which model is used.")
+    assert "GPT-4" not in answer["answer"] and model.calls == []
+    assert any(c["doc_id"] == "ons-survey-assist" for c in answer["citations"])
+    assert answer["prompt"]["id"] == "partial-answer"
+    assert events[0][1]["answer_status"] == events[-1][1]["answer_status"] == "partial"
+    assert compat["gaios"]["answer_status"] == "partial"
+
+
+def test_answer_status_says_answered_or_refused(chat: TestClient) -> None:
+    assert ask(chat, OCCUPATIONS)["answer_status"] == "answered"
+    assert ask(chat, "What is a good recipe for sourdough bread?")["answer_status"] == "refused"
+
+
 @pytest.mark.parametrize(("invented", "absent", "reason"), [
     ("The project cost 4.7 million euros and reached 99.2% accuracy [1].", ["4.7", "99.2"],
      "numbers not in any source: 4.7, 99.2"),

@@ -71,6 +71,10 @@ class ChatResponse(BaseModel):
     usecases: list[UseCaseMatch]
     grounded: bool
     refused: bool
+    answer_status: Literal["answered", "partial", "refused"] = Field(description=(
+        "`answered`: the sources state what was asked; `partial`: they hold the thing asked "
+        "about but not the asked detail (a model name, a figure, a date...), and the answer "
+        "says so before quoting what they do say; `refused`: nothing relevant."))
     refusal_reason: Literal["not_found", "personal_data", "model_declined"] | None = None
     standalone_question: str
     redactions: list[str] = Field(default=[], description="Types of personal data removed "

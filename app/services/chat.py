@@ -29,11 +29,14 @@ from app.errors import NotFound
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import pii, sanitize
-from app.services.answerability import answer_type_in_sources
+from app.services.answerability import assess, names_asked_about
 from app.services.auth import Principal, Role
 from app.services.expansion import matched_families, named_in
 from app.services.guard import (
-    Guard, GuardSession, safe_source_text, split_sentences,
+    Guard,
+    GuardSession,
+    safe_source_text,
+    split_sentences,
 )
 from app.services.retrieval import Hit, Retriever
 
@@ -48,6 +51,7 @@ REFERRING_WORD = re.compile(
     r"sie|ihr|ihre|ihren|ihrem|ihres|diese|dieser|dieses|diesem|diesen|dort|deren|dessen|"
     r"davon|dafür|dabei|ellos|ellas|su|sus|este|esta|estos|estas|esto|eso|ese|esa|esos|esas|"
     r"allí|ahí)\b", re.IGNORECASE)
+POSSESSIVE = re.compile(r"its|their|his|her|leurs?|ihre?[nms]?|sus?", re.IGNORECASE)
 # ... or opens by continuing the last question ("and for France?", "what about Istat?") ...
 CONTINUATION = re.compile(r"^\W*(and|or|also|what about|how about|same for|et|ou|und|oder|"
                           r"y|e|o|und was ist mit)\b", re.IGNORECASE)
@@ -69,11 +73,13 @@ class Prompts:
     not_found: PromptTemplate
     personal_data: PromptTemplate
     extractive: PromptTemplate
+    partial: PromptTemplate
 
     @classmethod
     def from_dict(cls, prompts: dict[str, PromptTemplate]) -> "Prompts":
         return cls(prompts["grounded-answer"], prompts["condense-question"], prompts["not-found"],
-                   prompts["personal-data-refusal"], prompts["extractive-answer"])
+                   prompts["personal-data-refusal"], prompts["extractive-answer"],
+                   prompts["partial-answer"])
 
 
 def source_block(number: int, text: str) -> str:
@@ -112,8 +118,13 @@ def matched_record(hits: list[Hit], score: float, named: list[tuple[str, list[st
 
 def refers_back(question: str) -> bool:
     """Whether a question continues the conversation rather than asking something new."""
-    return bool(len(question.split()) <= ELLIPSIS_WORDS or CONTINUATION.search(question)
-                or REFERRING_WORD.search(question))
+    if len(question.split()) <= ELLIPSIS_WORDS or CONTINUATION.search(question):
+        return True
+    words = REFERRING_WORD.findall(question)
+    # A possessive after a name of the question's own ("Why must INSEE automate the coding
+    # of its survey?") points to that name, not back into the conversation.
+    return bool(words) and not (names_asked_about(question)
+                                and all(POSSESSIVE.fullmatch(w) for w in words))
 
 
 class ChatService:
@@ -168,16 +179,21 @@ class ChatService:
         retrieval = self.retriever.search(standalone, k=request.k, filters=request.filters,
                                           allow_confidential=allow_confidential)
         usecases = self._matching_usecases(standalone, request.filters, allow_confidential)
-        relevant = retrieval.best_similarity >= self.settings.retrieval.min_relevance
-        if relevant:
-            relevant = answer_type_in_sources(standalone, [h.text for h in retrieval.hits])
-        hits = retrieval.hits if relevant else []
+        status = "refused"
+        if retrieval.best_similarity >= self.settings.retrieval.min_relevance:
+            assessment = assess(standalone, [h.text for h in retrieval.hits])
+            status = assessment.status
+        hits = retrieval.hits if status != "refused" else []
         yield "retrieval", {"sources": [citation(i, h) for i, h in enumerate(hits, 1)],
-                            "best_similarity": round(retrieval.best_similarity, 3)}
+                            "best_similarity": round(retrieval.best_similarity, 3),
+                            "answer_status": status}
         state = _Answer(conversation_id, question, standalone, redactions, hits, usecases,
                         {"retrieval_ms": retrieval.timings["retrieval_ms"]})
         if not hits:
             state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
+        elif status == "partial":
+            assert assessment.attribute is not None
+            yield from self._partial(state, retrieval.query_vector, assessment.attribute.label)
         else:
             yield from self._generate(state, retrieval.query_vector)
         if not state.refused and not state.guard_result.answer.strip():
@@ -228,6 +244,20 @@ class ChatService:
         state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
         if state.guard_result is None and not state.refused:
             state.guard_result = session.result()
+
+    def _partial(self, state: "_Answer", query_vector: np.ndarray, missing: str) -> Iterator[Event]:
+        """The sources hold the thing asked about, not what was asked of it: say so, then
+        quote what they do say. Never free-written, whatever the backend."""
+        started = time.perf_counter()
+        state.prompt, state.partial = self.prompts.partial, True
+        state.preface = self.prompts.partial.render(what=missing)[1]
+        yield "token", {"text": state.preface + " "}
+        session = self.guard.session([h.text for h in state.hits],
+                                     np.stack([h.vector for h in state.hits]))
+        for sentence in self._extractive(state.hits, query_vector, session):
+            yield "token", {"text": sentence + " "}
+        state.guard_result = session.result()
+        state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
 
     def _extractive(self, hits: list[Hit], query_vector: np.ndarray, session: GuardSession
                     ) -> Iterator[str]:
@@ -375,6 +405,8 @@ class _Answer:
         self.refusal_reason: str | None = None
         self.refusal_text = ""
         self.fallback: str | None = None
+        self.partial = False
+        self.preface = ""  # said before the checked sentences (a partial answer's opening)
 
     def refuse(self, reason: str, text: str, prompt: PromptTemplate) -> None:
         self.refused, self.refusal_reason, self.refusal_text = True, reason, text
@@ -391,7 +423,9 @@ class _Answer:
         return {
             "answer_id": uuid.uuid4().hex,
             "conversation_id": self.conversation_id,
-            "answer": self.refusal_text if self.refused else result.answer,
+            "answer": self.refusal_text if self.refused else
+            " ".join(filter(None, (self.preface, result.answer))),
+            "answer_status": "refused" if self.refused else "partial" if self.partial else "answered",
             "citations": self.citations(),
             "usecases": self.usecases,
             # True only when the model's own answer passed the guard untouched.

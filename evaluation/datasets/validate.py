@@ -77,7 +77,7 @@ def check_answerable(docs: dict[str, dict]) -> list[dict]:
                 errors.append(f"answerable {rid}: missing {field}")
         if r.get("lang") not in LANGS:
             errors.append(f"answerable {rid}: bad lang")
-        if r.get("type") not in {"keyword", "natural", "followup", "filter", "multi_doc"}:
+        if r.get("type") not in {"keyword", "natural", "followup", "new_topic", "filter", "multi_doc"}:
             errors.append(f"answerable {rid}: bad type")
         rel = r.get("relevant", [])
         if not rel:
@@ -94,12 +94,12 @@ def check_answerable(docs: dict[str, dict]) -> list[dict]:
                 errors.append(f"answerable {rid}: key fact {fact!r} not in any relevant document")
             elif not any(fact.lower() in docs[d]["raw"] for d in rel if d in docs):
                 warnings.append(f"answerable {rid}: key fact {fact!r} only found after joining lines")
-        if r.get("type") == "followup":
+        if r.get("type") in ("followup", "new_topic"):
             hist = r.get("history") or []
             if not hist or any(h.get("role") not in {"user", "assistant"} or not h.get("content") for h in hist):
                 errors.append(f"answerable {rid}: followup needs a history of user/assistant turns")
         elif "history" in r:
-            errors.append(f"answerable {rid}: history on a non-followup question")
+            errors.append(f"answerable {rid}: history on a question that is not a follow-up")
         if r.get("type") == "filter":
             filters = r.get("filters") or {}
             if not filters:
@@ -123,8 +123,17 @@ def check_unanswerable() -> list[dict]:
     for r in rows:
         if r.get("lang") not in LANGS or not r.get("question"):
             errors.append(f"unanswerable {r.get('id')}: bad lang or empty question")
-        if r.get("type") not in {"figure", "person", "event", "near_corpus", "out_of_domain"}:
+        if r.get("type") not in {"figure", "person", "event", "near_corpus", "out_of_domain",
+                                 "follow_up"}:
             errors.append(f"unanswerable {r.get('id')}: bad type")
+        if r.get("type") == "near_corpus" and r.get("record") and \
+                not (ROOT / "usecases" / "records" / f"{r['record']}.yaml").exists():
+            errors.append(f"unanswerable {r.get('id')}: unknown record {r['record']}")
+        if (r.get("type") == "follow_up") != bool(r.get("history")):
+            errors.append(f"unanswerable {r.get('id')}: follow_up questions (only) have a history")
+    near = [r for r in rows if r.get("type") == "near_corpus"]
+    if len(near) < 60 or len({r.get("record") for r in near if r.get("record")}) < 15:
+        errors.append("unanswerable: at least 60 near_corpus questions over 15 records")
     return rows
 
 

@@ -200,6 +200,16 @@ def test_question_outside_the_repository_shows_the_not_found_badge(site: Site, p
     expect(answer.locator(".answer-text")).to_contain_text("does not contain information")
 
 
+def test_question_about_a_detail_no_source_gives_shows_a_partial_answer(  # type: ignore[no-untyped-def]
+        site: Site, page_for) -> None:
+    page = page_for()
+    page.goto(site.url + "/")
+    answer = ask(page, "Which language model does ONS Survey Assist use?")
+    expect(answer.locator('[data-badge="partial"]')).to_contain_text("Partial answer")
+    expect(answer.locator(".answer-text")).to_contain_text("do not say which model is used")
+    expect(answer.locator(".answer-text")).to_contain_text("Survey Assist")
+
+
 def fake_stream(done: dict, sources: list[dict]) -> str:  # type: ignore[type-arg]
     """An event stream as the server sends it, with CRLF line ends and a comment line."""
     events = [("retrieval", {"sources": sources, "best_similarity": 0.7}),

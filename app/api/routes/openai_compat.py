@@ -103,7 +103,8 @@ def sources_footer(response: dict[str, Any]) -> str:
 
 
 def extra(response: dict[str, Any]) -> dict[str, Any]:
-    keys = ("answer_id", "citations", "usecases", "grounded", "refused", "refusal_reason",
+    keys = ("answer_id", "citations", "usecases", "grounded", "refused", "answer_status",
+            "refusal_reason",
             "backend", "model", "prompt", "timings")
     return {k: response[k] for k in keys}
 

@@ -137,6 +137,9 @@ function badges(response) {
     const [kind, text] = REFUSALS[response.refusal_reason] || ["warn", "No answer"];
     items.push(h("span", { class: `badge ${kind}`, "data-badge": "refused" }, text));
   }
+  if (response.answer_status === "partial") {
+    items.push(h("span", { class: "badge warn", "data-badge": "partial" }, "Partial answer: the sources do not give what was asked"));
+  }
   if (!response.grounded) {
     items.push(h("span", { class: "badge warn", "data-badge": "ungrounded" }, "Checked: some generated text was removed"));
   } else if (!response.refused) {
@@ -352,7 +355,9 @@ async function ask(question) {
         save();
         renderFinal(article, turnId, turn, state.turns.length - 1);
         const n = (data.citations || []).length;
-        status.textContent = data.refused ? "Answered: not found in the repository." : `Answer ready with ${n} citation${n === 1 ? "" : "s"}.`;
+        status.textContent = data.refused ? "Answered: not found in the repository."
+          : data.answer_status === "partial" ? `Partial answer ready with ${n} citation${n === 1 ? "" : "s"}: the sources do not give what was asked.`
+          : `Answer ready with ${n} citation${n === 1 ? "" : "s"}.`;
       } else if (event === "error") {
         finished = true;
         renderError(article, `The answer could not be completed: ${data.message || "unknown error"}.`);
