@@ -9,7 +9,10 @@ process's alone). Each client has its own contributor key, so the per-key rate l
 the defaults apply: 429s are counted apart, every other 5xx or dropped connection is an
 error.
 
-    .venv/bin/python benchmarks/soak_bench.py [--minutes 10] [--clients 16]
+    .venv/bin/python benchmarks/soak_bench.py [--minutes 10] [--clients 16] [--backend local]
+
+With `--backend local` the chats are answered by the bundled model (results in
+`soak_bench_local.json`).
 """
 
 import argparse
@@ -17,12 +20,15 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from contextlib import closing
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +64,11 @@ def wait_for(url: str, seconds: float = 120) -> None:
 
 
 class Soak:
-    def __init__(self, work: Path, minutes: float, clients: int) -> None:
+    def __init__(self, work: Path, minutes: float, clients: int, backend: str) -> None:
         self.work, self.minutes, self.clients = work, minutes, clients
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIOS_", "OPENAI_"))}
         self.chroma_port, self.port = free_port(), free_port()
-        self.env.update(GAIOS_DATA_DIR=str(work / "var"), GAIOS_LLM__BACKEND="extractive",
+        self.env.update(GAIOS_DATA_DIR=str(work / "var"), GAIOS_LLM__BACKEND=backend,
                         GAIOS_API_KEYS_ADMIN=ADMIN_KEY, HF_HUB_OFFLINE="1",
                         ANONYMIZED_TELEMETRY="False", GAIOS_LOG_LEVEL="WARNING",
                         GAIOS_CHROMA_URL=f"http://127.0.0.1:{self.chroma_port}",
@@ -73,7 +79,7 @@ class Soak:
         self.accepted: dict[str, list[str]] = defaultdict(list)
         self.lock = threading.Lock()
         self.stop = threading.Event()
-        self.kills: list[float] = []
+        self.kills: list[dict[str, int]] = []
 
     # -- processes -------------------------------------------------------------------------
 
@@ -99,18 +105,73 @@ class Soak:
         return folder
 
     def ingestion(self, folder: Path) -> None:
-        """`gaios ingest` killed with SIGKILL three times, then run to the end."""
+        """`gaios ingest` killed with SIGKILL three times, then run to the end. The kills
+        strike while a batch is being written, which a kill after a fixed delay rarely hits
+        on a loaded machine (loading the model takes most of it): the first as soon as the
+        run marks a batch pending in the manifest, the second once chunks of a document it
+        marked pending are in Chroma (written, not yet marked complete), the third 0-30 s
+        after it marked a batch pending (any phase)."""
         command = [sys.executable, "-m", "app.cli", "ingest", str(folder)]
-        for _ in range(3):
+        waits = [lambda _: True, lambda docs: self.chunks_of(docs) > 0,
+                 lambda _: time.sleep(random.uniform(0, 30)) or True]
+        for ready in waits:
+            before = self.manifest()
             process = subprocess.Popen(command, env=self.env, cwd=ROOT,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(random.uniform(15, 40))
+            while process.poll() is None:
+                marked = self.marked_pending_since(before)
+                if marked and ready(marked):
+                    break
+                time.sleep(0.05)
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
-                self.kills.append(time.monotonic())
+                process.wait()
+                self.kills.append(self.kill_state())
             process.wait()
         final = subprocess.run(command, env=self.env, cwd=ROOT, capture_output=True, text=True)
         self.final_ingest = (final.returncode, final.stdout[-500:], final.stderr[-2000:])
+
+    def manifest(self) -> dict[str, tuple[str, str]]:
+        """The ingested folder's documents (uploads left out): doc id -> (status, updated)."""
+        database = self.work / "var" / "gaios.db"
+        if not database.exists():
+            return {}
+        try:
+            with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as db:
+                rows = db.execute("SELECT doc_id, status, updated_at FROM index_manifest "
+                                  "WHERE doc_id NOT LIKE 'soak-%'").fetchall()
+        except sqlite3.OperationalError:  # the table is created by the first run
+            return {}
+        return {doc_id: (status, str(updated)) for doc_id, status, updated in rows}
+
+    def marked_pending_since(self, before: dict[str, tuple[str, str]]) -> list[str]:
+        """Documents marked pending after `before` was read (not a killed run's leftovers)."""
+        return [doc for doc, row in self.manifest().items()
+                if row[0] == "pending" and before.get(doc) != row]
+
+    @cached_property
+    def store(self) -> Any:
+        from app.components.vectorstore import VectorStore
+        from app.core.config import Settings
+        from app.services.backup import collection_name
+
+        return VectorStore(collection=collection_name(Settings(_env_file=None)),
+                           url=self.env["GAIOS_CHROMA_URL"])
+
+    def chunks_of(self, doc_ids: list[str]) -> int:
+        if not doc_ids:
+            return 0
+        where = {"doc_id": {"$in": doc_ids}}
+        return len(self.store.collection.get(where=where, include=[])["ids"])
+
+    def kill_state(self) -> dict[str, int]:
+        """What a kill left: documents pending and complete, and how many chunks of the
+        pending ones had reached Chroma."""
+        statuses = {doc: status for doc, (status, _) in self.manifest().items()}
+        pending = [doc for doc, status in statuses.items() if status == "pending"]
+        return {"pending_documents": len(pending),
+                "complete_documents": sum(s == "complete" for s in statuses.values()),
+                "chunks_of_pending_documents_in_chroma": self.chunks_of(pending)}
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -174,8 +235,9 @@ class Soak:
             folder = self.ingest_folder()
             keys = self.keys()
             ingest = threading.Thread(target=self.ingestion, args=(folder,))
-            threads = [threading.Thread(target=self.client, args=(n, k)) for n, k in enumerate(keys)]
-            started = time.monotonic()
+            threads = [threading.Thread(target=self.client, args=(n, k))
+                       for n, k in enumerate(keys)]
+            started, load_before = time.monotonic(), os.getloadavg()
             ingest.start()
             for t in threads:
                 t.start()
@@ -184,7 +246,7 @@ class Soak:
             for t in threads:
                 t.join()
             ingest.join()
-            seconds = time.monotonic() - started
+            seconds, load_after = time.monotonic() - started, os.getloadavg()
         finally:
             for process in reversed(services):
                 process.send_signal(signal.SIGINT)
@@ -195,7 +257,9 @@ class Soak:
         finally:
             services[0].send_signal(signal.SIGINT)
             services[0].wait(timeout=60)
-        return {"seconds": seconds, "kills": len(self.kills), "final_ingest": self.final_ingest,
+        return {"seconds": seconds, "backend": self.env["GAIOS_LLM__BACKEND"],
+                "load_average_before_after": [load_before, load_after],
+                "kills": self.kills, "final_ingest": self.final_ingest,
                 "requests": {k: dict(v) for k, v in self.results.items()},
                 "latency_ms": {k: {"p50": percentile(v, 50), "p95": percentile(v, 95)}
                                for k, v in self.latency.items()},
@@ -237,10 +301,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--backend", choices=["extractive", "local"], default="extractive",
+                        help="the model backend that answers the chats")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="gaios-soak-"))
     try:
-        result = Soak(work, args.minutes, args.clients).run()
+        result = Soak(work, args.minutes, args.clients, args.backend).run()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = [{"kind": k, **{o: v.get(o, 0) for o in ("ok", "429", "5xx")},
@@ -249,12 +315,12 @@ def main() -> None:
              "p50 ms": result["latency_ms"][k]["p50"], "p95 ms": result["latency_ms"][k]["p95"]}
             for k, v in sorted(result["requests"].items())]
     print(table(rows))
-    print(f"\n{result['kills']} SIGKILLs of gaios ingest; final ingest exit "
+    print(f"\n{len(result['kills'])} SIGKILLs of gaios ingest; final ingest exit "
           f"{result['final_ingest'][0]}; accepted {result['accepted']}")
     for name, value in result["checks"].items():
         print(f"{name}: {value}")
     result["machine"] = machine()
-    write_results("soak_bench", result)
+    write_results("soak_bench" if args.backend == "extractive" else "soak_bench_local", result)
 
 
 if __name__ == "__main__":
