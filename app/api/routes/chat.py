@@ -31,7 +31,8 @@ async def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep,
 def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep,
                 owner: ConversationOwnerDep) -> Iterator[ServerSentEvent]:
     """The same answer as Server-Sent Events: `retrieval`, `token` (one checked sentence
-    at a time), `citations`, `usecases`, `done` (the full response), or `error`."""
+    at a time), `citations`, `usecases`, `done` (the full response), or `error`. If the
+    model fails, `fallback` comes before the tokens of the answer extracted instead."""
     events = within(container.chat.events(body, principal, owner=owner),
                     container.settings.chat_timeout_seconds, what="answering the question")
     try:

@@ -104,7 +104,7 @@ def sources_footer(response: dict[str, Any]) -> str:
 
 def extra(response: dict[str, Any]) -> dict[str, Any]:
     keys = ("answer_id", "citations", "usecases", "grounded", "refused", "refusal_reason",
-            "backend", "model", "prompt", "timings")
+            "fallback", "backend", "model", "prompt", "timings")
     return {k: response[k] for k in keys}
 
 
