@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app.components.llm import LLM, Usage
 from app.core.config import Settings
-from app.db.models import AnswerRow, ConversationRow, ConversationTurnRow, FeedbackRow
+from app.db.models import AnswerRow, ConversationRow, ConversationTurnRow
 from app.db.session import Database
 from app.errors import AppError, NotFound, ServiceUnavailable, UpstreamTimeout
 from app.prompts import PromptTemplate
@@ -378,15 +378,9 @@ class ChatService:
                     backend=self.backend, model=self.model, prompt_id=response["prompt"]["id"],
                     prompt_version=response["prompt"]["version"],
                     chunk_ids=[h.id for h in state.hits], grounded=response["grounded"],
-                    refused=response["refused"]))
+                    refused=response["refused"], question=state.question,
+                    answer=response["answer"], citations=response["citations"]))
         return response
-
-    def feedback(self, answer_id: str, rating: int, comment: str | None) -> None:
-        with self.db.session() as session:
-            if session.get(AnswerRow, answer_id) is None:
-                raise NotFound(f"no answer with id {answer_id!r}")
-            session.add(FeedbackRow(answer_id=answer_id, rating=rating,
-                                    comment=pii.redact(comment) if comment else None))
 
 
 # What a caller is told when the model fails; `ModelFailure.detail` says what happened.
