@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.container import Container
 from app.main import create_app
 from tests.conftest import ADMIN_KEY, free_port, indexed_settings
+from tests.fakes import FailingLLM
 
 pytestmark = pytest.mark.slow  # the real embedding model and Chroma index
 OCCUPATIONS = "Which statistical offices use LLMs to code occupations or industries?"
@@ -162,3 +164,31 @@ def test_a_working_answer_has_no_fallback(indexed_dir: Path) -> None:
     with TestClient(create_app(indexed_settings(indexed_dir))) as client:  # extractive backend
         answer = client.post("/api/v1/chat", json={"question": OCCUPATIONS}).json()
     assert answer["fallback"] is None and answer["grounded"]
+
+
+def test_a_model_that_breaks_off_mid_answer_is_replaced_by_the_sources(indexed_dir: Path) -> None:
+    """What the model wrote before it failed is not the answer: the REST stream announces
+    the fallback (the web chat drops the text); an OpenAI-compatible client, which cannot
+    take text back, is told where the quoted sources begin."""
+    with TestClient(create_app(indexed_settings(indexed_dir))) as client:  # extractive
+        sentences = client.post("/api/v1/chat", json={"question": OCCUPATIONS}).json()["sentences"]
+    written = " ".join(s["text"] for s in sentences[:2])  # supported: it passes the guard
+    container = Container.build(indexed_settings(indexed_dir))
+    container.llm = FailingLLM(written, written)  # type: ignore[assignment]
+    with TestClient(create_app(container.settings, container=container)) as client:
+        events = events_of(client.post("/api/v1/chat/stream", json={"question": OCCUPATIONS}).text)
+        completion = client.post("/v1/chat/completions", json={
+            "stream": True, "messages": [{"role": "user", "content": OCCUPATIONS}]}).text
+    kinds = [kind for kind, _ in events]
+    assert kinds.index("fallback") > kinds.index("token"), "the model's first sentence came first"
+    done = events[-1][1]
+    assert_extractive_fallback(done, reason="model_error")
+    after = "".join(d["text"] for k, d in events[kinds.index("fallback"):] if k == "token")
+    assert after.strip() == done["answer"].strip(), "the answer is what followed the fallback"
+    assert "10.0.0.7" not in json.dumps(events)
+    content = "".join(json.loads(line[5:])["choices"][0]["delta"].get("content", "")
+                      for line in completion.splitlines()
+                      if line.startswith("data: {") and '"choices": [{' in line)
+    model_part, _, quoted = content.partition("(The language model failed")
+    assert model_part.strip() and quoted.strip()
+    assert "10.0.0.7" not in completion
