@@ -10,6 +10,7 @@ from app.services import sanitize
 
 PAGE_SIZE = 20
 RATINGS = {1: ("ok", "Helpful"), -1: ("bad", "Not helpful")}
+NO_QUESTION = "<em>Question not kept (an answer from before GAIOS kept it)</em>"
 
 
 def e(value: object) -> str:
@@ -24,7 +25,8 @@ def filters_form(params: dict[str, str]) -> str:
     comment = params.get("has_comment", "")
     checked = " checked" if comment == "true" else ""
     return (
-        '<form class="feedback-filters" method="get" action="/feedback" aria-label="Filter feedback">'
+        '<form class="feedback-filters" method="get" action="/feedback" '
+        'aria-label="Filter feedback">'
         f'<p><label for="fb-rating">Rating</label> <select id="fb-rating" name="rating">{options}'
         '</select></p>'
         f'<p><label for="fb-since">From</label> <input id="fb-since" name="since" type="date" '
@@ -56,7 +58,7 @@ def item_html(item: dict[str, Any]) -> str:
         f'<p class="feedback-head"><span class="badge {kind}">{label}</span> '
         f'<time datetime="{e(item["created_at"].isoformat())}">{e(when)}</time></p>',
         f'<h2 id="{heading_id}" class="feedback-question">'
-        f'{e(item["question"]) if item["question"] else "<em>Question not kept (an answer from before GAIOS kept it)</em>"}</h2>',
+        f'{e(item["question"]) if item["question"] else NO_QUESTION}</h2>',
     ]
     if item["comment"]:
         parts.append(f'<blockquote class="feedback-comment-text"><p><span class="visually-hidden">'
@@ -80,7 +82,8 @@ def results_html(items: list[dict[str, Any]], total: int, offset: int,
     """The count, the CSV link, the ratings and the links to the other pages."""
     query = urlencode({**params, "format": "csv"})
     first, last = (offset + 1, offset + len(items)) if items else (0, 0)
-    parts = [f'<p class="results-count" id="feedback-count">{total} rating{"" if total == 1 else "s"}'
+    plural = "" if total == 1 else "s"
+    parts = [f'<p class="results-count" id="feedback-count">{total} rating{plural}'
              + (f" (showing {first}–{last})" if total > len(items) else "") + "</p>",
              f'<p class="exports"><a href="/api/v1/feedback?{e(query)}">Download as CSV</a></p>']
     if not items:

@@ -16,6 +16,7 @@ from app.services.auth import Principal
 from app.services.roles import Action, authorize
 
 router = APIRouter(prefix="/feedback", tags=["chat"])
+CSV_DISPOSITION = 'attachment; filename="gaios-feedback.csv"'
 MOMENT = ("an ISO date (2026-11-01) or date and time (2026-11-01T08:00:00Z); a time "
           "without an offset is UTC")
 
@@ -87,6 +88,6 @@ def list_feedback(
                          has_comment)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
         return Response(service.to_csv(container.feedback.all(filters)), media_type=MEDIA["csv"],
-                        headers={"Content-Disposition": 'attachment; filename="gaios-feedback.csv"'})
+                        headers={"Content-Disposition": CSV_DISPOSITION})
     page = container.feedback.page(filters, limit=limit, offset=offset)
     return {"data": page.items, "count": page.total, "limit": limit, "offset": offset}
