@@ -156,6 +156,46 @@ def report_landscape(out: Path, filters: tuple[str, ...], base_url: str) -> None
 
 
 @main.group()
+def feedback() -> None:
+    """Users' ratings of chat answers, for evaluators."""
+
+
+@feedback.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@click.option("--rating", type=click.Choice(["1", "-1"]), help="Only helpful or only not.")
+@click.option("--since", help="From this date (2026-11-01) or date and time (UTC).")
+@click.option("--until", help="Up to this date (the whole day) or date and time (UTC).")
+@click.option("--conversation", "conversation_id", help="Only one conversation.")
+@click.option("--comments/--no-comments", "has_comment", default=None,
+              help="Only ratings with (or without) a comment.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+def feedback_export(fmt: str, rating: str | None, since: str | None, until: str | None,
+                    conversation_id: str | None, has_comment: bool | None,
+                    output: Path | None) -> None:
+    """Every rating with its question, answer, sources and comment, newest first (what
+    `GET /api/v1/feedback` shows reviewers; comments were screened for personal data)."""
+    from app.api.routes.feedback import filters_of
+    from app.schemas.feedback import FeedbackItem
+    from app.services import feedback as service
+
+    filters = filters_of(int(rating) if rating else None, since, until, conversation_id,
+                         has_comment)
+    items = list(Container.build(get_settings()).feedback.all(filters))
+    if fmt == "csv":
+        text = service.to_csv(items)
+    else:
+        text = json.dumps([FeedbackItem.model_validate(i).model_dump(mode="json") for i in items],
+                          ensure_ascii=False, indent=1) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}: {len(items)} ratings", err=True)
+
+
+@main.group()
 def db() -> None:
     """Database maintenance."""
 

@@ -68,6 +68,9 @@ class Metrics:
         self.guard = Counter("gaios_guard_interventions", "Guard interventions: sentences "
                              "removed, fabricated citations, extractive fallbacks.", ["kind"],
                              registry=r)
+        self.model_failures = Counter("gaios_chat_model_failures", "Answers extracted from "
+                                      "the sources because the model failed, by reason.",
+                                      ["reason"], registry=r)
         self.personal_data = Counter("gaios_chat_personal_data", "Personal data found (and "
                                      "redacted or refused) in questions, by type.", ["entity"],
                                      registry=r)
@@ -101,6 +104,8 @@ class Metrics:
         if response.get("refused"):
             self.refusals.labels(str(response.get("refusal_reason") or "unknown")).inc()
         self._observe_guard(response.get("guard") or {})
+        if response.get("fallback"):
+            self.model_failures.labels(str(response["fallback"]["reason"])).inc()
         for entity in response.get("redactions") or []:
             self.personal_data.labels(str(entity)).inc()
         for kind, key in (("prompt", "prompt_tokens"), ("completion", "completion_tokens")):

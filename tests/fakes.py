@@ -5,6 +5,7 @@ sent, which is how the tests observe what crosses the model boundary."""
 from collections.abc import Iterator
 
 from app.components.llm import Message, Usage
+from app.errors import UpstreamError
 
 
 class ScriptedLLM:
@@ -26,3 +27,11 @@ class ScriptedLLM:
 
     def sent_text(self) -> str:
         return "\n".join(m["content"] for call in self.calls for m in call)
+
+
+class FailingLLM(ScriptedLLM):
+    """A model server that streams its first words and then breaks off."""
+
+    def stream(self, messages: list[Message], usage: Usage) -> Iterator[str]:
+        yield from super().stream(messages, usage)
+        raise UpstreamError("the model server at http://10.0.0.7:8000/v1 failed: connection reset")

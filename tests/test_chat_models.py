@@ -2,7 +2,6 @@
 real OpenAI-compatible server (`python -m llama_cpp.server`) started on loopback by the
 `llama_server` fixture of conftest.py (`openai`). No mock of any model client. Temperature 0."""
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -51,17 +50,3 @@ def test_openai_backend_against_a_real_llama_cpp_server(indexed_dir: Path, llama
             kinds = [line.split(":", 1)[1].strip() for line in stream.iter_lines()
                      if line.startswith("event:")]
         assert kinds[0] == "retrieval" and kinds[-1] == "done"
-
-
-def test_openai_backend_timeout_is_504(indexed_dir: Path) -> None:
-    # A server that accepts the connection and never answers.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(1)
-        port = silent.getsockname()[1]
-        llm = {"backend": "openai", "base_url": f"http://127.0.0.1:{port}/v1",
-               "timeout_seconds": 1, "max_retries": 0}
-        with TestClient(create_app(indexed_settings(indexed_dir, llm=llm))) as client:
-            response = client.post("/api/v1/chat", json={"question": OCCUPATIONS})
-    assert response.status_code == 504
-    assert "did not answer in time" in response.json()["error"]["message"]

@@ -246,6 +246,15 @@ def probe_harvest(d: Deployment, role: Role) -> bool:
                       allowed(d.client.post("/api/v1/harvest/run", json={}, headers=headers)))
 
 
+def probe_read_feedback(d: Deployment, role: Role) -> bool:
+    """The feedback list as JSON and CSV, and the feedback page, agree."""
+    h = d.headers[role]
+    page = d.client.get("/feedback", headers=h)
+    return consistent(allowed(d.client.get("/api/v1/feedback", headers=h)),
+                      allowed(d.client.get("/api/v1/feedback?format=csv", headers=h)),
+                      page.status_code == 200 and "<h1>Feedback</h1>" in page.text)
+
+
 Probe = Callable[[Deployment, Role], bool]
 # For each action: the probe on something that is not the caller's own ...
 PROBES: dict[Action, Probe] = {
@@ -264,6 +273,7 @@ PROBES: dict[Action, Probe] = {
     Action.import_records: probe_import,
     Action.backup: probe_backup,
     Action.harvest: probe_harvest,
+    Action.read_feedback: probe_read_feedback,
 }
 # ... and, where ownership matters, on the caller's own unpublished submission.
 OWN_PROBES: dict[Action, Probe] = {Action.edit: probe_edit_own,

@@ -7,6 +7,7 @@ from app.api.routes import (
     chat,
     documents,
     exports,
+    feedback,
     harvest,
     health,
     keys,
@@ -23,5 +24,6 @@ api_router.include_router(meta.router)
 api_router.include_router(search.router)
 api_router.include_router(documents.router)
 api_router.include_router(chat.router)
+api_router.include_router(feedback.router)
 api_router.include_router(keys.router)
 api_router.include_router(harvest.router)

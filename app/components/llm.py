@@ -138,7 +138,9 @@ class _OpenAIErrors:
         if isinstance(exc, o.APITimeoutError):
             raise UpstreamTimeout(f"the model server at {self.url} did not answer in time") from exc
         if isinstance(exc, o.APIConnectionError):
-            raise ServiceUnavailable(f"the model server at {self.url} is unreachable: {exc}") from exc
+            # The openai package's message ends in a full stop ("Connection error.").
+            raise ServiceUnavailable(f"the model server at {self.url} is unreachable "
+                                     f"({str(exc).rstrip('.')})") from exc
         if isinstance(exc, o.APIStatusError):
             raise UpstreamError(f"the model server at {self.url} answered {exc.status_code}: "
                                 f"{str(exc.message)[:300]}") from exc

@@ -15,6 +15,7 @@ from app.prompts import PromptTemplate, load_prompts
 from app.services.auth import KeyStore
 from app.services.changes import ChangeFeed
 from app.services.chat import ChatService, Prompts
+from app.services.feedback import FeedbackService
 from app.services.corpus import CorpusDocument, load_documents, load_usecases
 from app.services.harvest import HarvestService
 from app.services.retrieval import Retriever
@@ -47,6 +48,10 @@ class Container:
     @cached_property
     def changes(self) -> ChangeFeed:
         return ChangeFeed(self.db)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        return FeedbackService(self.db)
 
     @cached_property
     def harvest(self) -> HarvestService:

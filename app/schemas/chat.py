@@ -58,6 +58,16 @@ class GuardReport(BaseModel):
     fallback: Literal["extractive"] | None = None
 
 
+class ModelFallback(BaseModel):
+    """Set when the language model failed and the answer was extracted from the sources."""
+
+    answer: Literal["extractive"] = "extractive"
+    reason: Literal["model_unavailable", "model_timeout", "model_error"]
+    message: str = Field(description="What happened, naming no server address or path.")
+    detail: str | None = Field(default=None, description="The model's error as logged (admins "
+                               "only; it may name internal addresses).")
+
+
 class PromptRef(BaseModel):
     id: str
     version: str
@@ -79,6 +89,8 @@ class ChatResponse(BaseModel):
     standalone_question: str
     redactions: list[str] = Field(default=[], description="Types of personal data removed "
                                   "from the question before it reached any model.")
+    fallback: ModelFallback | None = Field(default=None, description="Set when the model "
+                                           "failed: the answer quotes the sources instead.")
     backend: str
     model: str
     prompt: PromptRef

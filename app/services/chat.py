@@ -4,7 +4,9 @@ guard -> answer.
 `ChatService.events()` is the one implementation; it yields typed events (`retrieval`,
 `token`, `citations`, `usecases`, `done`) that the streaming endpoint sends as they come
 and `answer()` collects into one response. Tokens are emitted a checked sentence at a
-time, so a sentence the guard removes never reaches the user, streaming or not.
+time, so a sentence the guard removes never reaches the user, streaming or not. When the
+model fails, a `fallback` event comes first and the answer is extractive over the same
+sources (see `ModelFailure`).
 """
 
 import hmac
@@ -23,9 +25,9 @@ from sqlalchemy import select
 
 from app.components.llm import LLM, Usage
 from app.core.config import Settings
-from app.db.models import AnswerRow, ConversationRow, ConversationTurnRow, FeedbackRow
+from app.db.models import AnswerRow, ConversationRow, ConversationTurnRow
 from app.db.session import Database
-from app.errors import NotFound
+from app.errors import AppError, NotFound, ServiceUnavailable, UpstreamTimeout
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
 from app.services import pii, sanitize
@@ -189,6 +191,7 @@ class ChatService:
                             "answer_status": status}
         state = _Answer(conversation_id, question, standalone, redactions, hits, usecases,
                         {"retrieval_ms": retrieval.timings["retrieval_ms"]})
+        state.admin = principal.at_least(Role.admin)
         if not hits:
             state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
         elif status == "partial":
@@ -223,9 +226,14 @@ class ChatService:
                 question=state.question,
                 sources="\n\n".join(source_block(i, t) for i, t in enumerate(texts, 1)))
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-            for delta in self.llm.stream(messages, state.usage):
-                for sentence in session.feed(delta):
-                    yield "token", {"text": sentence + " "}
+            try:
+                for delta in _model_deltas(self.llm.stream(messages, state.usage)):
+                    for sentence in session.feed(delta):
+                        yield "token", {"text": sentence + " "}
+            except ModelFailure as failure:
+                yield from self._answer_without_model(state, failure, texts, vectors, query_vector)
+                state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
+                return
             for sentence in session.finish():
                 yield "token", {"text": sentence + " "}
             if not session.kept:
@@ -258,6 +266,22 @@ class ChatService:
             yield "token", {"text": sentence + " "}
         state.guard_result = session.result()
         state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
+
+    def _answer_without_model(self, state: "_Answer", failure: "ModelFailure", texts: list[str],
+                              vectors: np.ndarray, query_vector: np.ndarray) -> Iterator[Event]:
+        """The model failed: the extractive answer over the same sources, announced first
+        (a `fallback` event: a streaming client drops any text it already showed). The
+        detail, which may name the model server's address, goes to the log and to admins."""
+        log.warning("model failed, answering extractively: %s", failure.detail)
+        state.model_fallback = {"answer": "extractive", "reason": failure.reason,
+                                "message": FALLBACK_MESSAGES[failure.reason],
+                                "detail": failure.detail if state.admin else None}
+        yield "fallback", state.model_fallback
+        state.prompt = self.prompts.extractive
+        session = self.guard.session(texts, vectors)
+        for sentence in self._extractive(state.hits, query_vector, session):
+            yield "token", {"text": sentence + " "}
+        state.guard_result = session.result()
 
     def _extractive(self, hits: list[Hit], query_vector: np.ndarray, session: GuardSession
                     ) -> Iterator[str]:
@@ -300,8 +324,13 @@ class ChatService:
         if self.llm is not None and self.llm.backend == "openai":
             system, user = self.prompts.condense.render(
                 history="\n".join(f"{t.role}: {t.content}" for t in history[-6:]), question=question)
-            rewritten = "".join(self.llm.stream(
-                [{"role": "system", "content": system}, {"role": "user", "content": user}], Usage()))
+            try:
+                rewritten = "".join(_model_deltas(self.llm.stream(
+                    [{"role": "system", "content": system}, {"role": "user", "content": user}],
+                    Usage())))
+            except ModelFailure as failure:  # the answer step reports it, if it fails too
+                log.warning("model failed, condensing by prepending: %s", failure.detail)
+                rewritten = ""
             if rewritten.strip():
                 return rewritten.strip()
         return f"{previous[-1]} {question}"
@@ -379,15 +408,44 @@ class ChatService:
                     backend=self.backend, model=self.model, prompt_id=response["prompt"]["id"],
                     prompt_version=response["prompt"]["version"],
                     chunk_ids=[h.id for h in state.hits], grounded=response["grounded"],
-                    refused=response["refused"]))
+                    refused=response["refused"], question=state.question,
+                    answer=response["answer"], citations=response["citations"]))
         return response
 
-    def feedback(self, answer_id: str, rating: int, comment: str | None) -> None:
-        with self.db.session() as session:
-            if session.get(AnswerRow, answer_id) is None:
-                raise NotFound(f"no answer with id {answer_id!r}")
-            session.add(FeedbackRow(answer_id=answer_id, rating=rating,
-                                    comment=pii.redact(comment) if comment else None))
+
+# What a caller is told when the model fails; `ModelFailure.detail` says what happened.
+FALLBACK_MESSAGES = {
+    "model_unavailable": "The language model is unavailable, so this answer quotes the "
+                         "retrieved sources instead.",
+    "model_timeout": "The language model did not answer in time, so this answer quotes the "
+                     "retrieved sources instead.",
+    "model_error": "The language model failed, so this answer quotes the retrieved sources "
+                   "instead.",
+}
+
+
+class ModelFailure(Exception):
+    """The language model could not answer; `detail` may name internal addresses or paths."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _model_deltas(deltas: Iterator[str]) -> Iterator[str]:
+    """The model's text deltas, any failure of the model raised as `ModelFailure`. A local
+    model fails with llama.cpp's own exceptions, so every exception counts; failures of
+    the code that reads the deltas are outside this generator and stay errors."""
+    try:
+        yield from deltas
+    except UpstreamTimeout as exc:
+        raise ModelFailure("model_timeout", exc.message) from exc
+    except ServiceUnavailable as exc:
+        raise ModelFailure("model_unavailable", exc.message) from exc
+    except AppError as exc:
+        raise ModelFailure("model_error", exc.message) from exc
+    except Exception as exc:  # noqa: BLE001 (see the docstring)
+        raise ModelFailure("model_error", f"{type(exc).__name__}: {exc}") from exc
 
 
 class _Answer:
@@ -407,6 +465,8 @@ class _Answer:
         self.fallback: str | None = None
         self.partial = False
         self.preface = ""  # said before the checked sentences (a partial answer's opening)
+        self.model_fallback: dict[str, Any] | None = None  # the model failed (see ModelFailure)
+        self.admin = False  # whether the caller may see a failure's detail
 
     def refuse(self, reason: str, text: str, prompt: PromptTemplate) -> None:
         self.refused, self.refusal_reason, self.refusal_text = True, reason, text
@@ -430,11 +490,13 @@ class _Answer:
             "usecases": self.usecases,
             # True only when the model's own answer passed the guard untouched.
             "grounded": bool(result and result.grounded and not result.fabricated_citations
-                             and self.fallback is None and not self.refused),
+                             and self.fallback is None and self.model_fallback is None
+                             and not self.refused),
             "refused": self.refused,
             "refusal_reason": self.refusal_reason,
             "standalone_question": self.standalone,
             "redactions": self.redactions,
+            "fallback": self.model_fallback,
             "backend": backend,
             "model": model,
             "prompt": {"id": self.prompt.id, "version": self.prompt.version},

@@ -44,6 +44,7 @@ class Action(StrEnum):
     import_records = "import_records"
     backup = "backup"
     harvest = "harvest"
+    read_feedback = "read_feedback"
 
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -63,6 +64,7 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.import_records: "Import inventories (`gaios import`)",
     Action.backup: "Back up and restore (`gaios backup`, `gaios restore`)",
     Action.harvest: "Add harvest sources and run harvests (`gaios harvest`)",
+    Action.read_feedback: "Read users' feedback on answers (`gaios feedback export`)",
 }
 
 ROLES = (Role.anonymous, Role.reader, Role.contributor, Role.reviewer, Role.admin)
@@ -86,6 +88,7 @@ _ROWS: dict[Action, tuple[Grant, Grant, Grant, Grant, Grant]] = {
     Action.import_records: (N, N, N, N, Y),
     Action.backup: (N, N, N, N, Y),
     Action.harvest: (N, N, N, N, Y),
+    Action.read_feedback: (N, N, N, Y, Y),
 }
 
 PERMISSIONS: dict[Action, dict[Role, Grant]] = {
@@ -104,6 +107,10 @@ NOTES: dict[Action, str] = {
     Action.edit: "a contributor edits only the use cases they submitted",
     Action.delete_usecase: "a contributor withdraws only their own submission, and only "
                            "before it is published",
+    Action.read_feedback: "every caller may rate an answer it can read; the ratings, comments "
+                          "(screened for personal data before they are stored) and the rated "
+                          "questions and answers are for evaluators: `GET /api/v1/feedback`, "
+                          "the `/feedback` page",
 }
 
 OPERATOR = Principal(key_id="operator", name="command line operator", role=Role.admin)

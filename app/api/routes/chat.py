@@ -1,4 +1,5 @@
-"""Grounded chat: one answer, a stream of typed events, feedback, prompt versions."""
+"""Grounded chat: one answer, a stream of typed events, prompt versions (feedback on
+answers: `app.api.routes.feedback`)."""
 
 import functools
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from app.api.deps import ContainerDep, ConversationOwnerDep, ReaderDep, WorkersD
 from app.errors import AppError
 from app.observability import observe_chat
 from app.prompts import PromptTemplate
-from app.schemas.chat import ChatRequest, ChatResponse, FeedbackRequest
+from app.schemas.chat import ChatRequest, ChatResponse
 from app.workers import within
 
 router = APIRouter(tags=["chat"])
@@ -31,7 +32,8 @@ async def chat(body: ChatRequest, container: ContainerDep, principal: ReaderDep,
 def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep,
                 owner: ConversationOwnerDep) -> Iterator[ServerSentEvent]:
     """The same answer as Server-Sent Events: `retrieval`, `token` (one checked sentence
-    at a time), `citations`, `usecases`, `done` (the full response), or `error`."""
+    at a time), `citations`, `usecases`, `done` (the full response), or `error`. If the
+    model fails, `fallback` comes before the tokens of the answer extracted instead."""
     events = within(container.chat.events(body, principal, owner=owner),
                     container.settings.chat_timeout_seconds, what="answering the question")
     try:
@@ -41,13 +43,6 @@ def chat_stream(body: ChatRequest, container: ContainerDep, principal: ReaderDep
     except AppError as exc:
         yield ServerSentEvent(event="error", data={"type": exc.error_type, "message": exc.message,
                                                    "status": exc.status_code})
-
-
-@router.post("/feedback", status_code=201)
-def feedback(body: FeedbackRequest, container: ContainerDep, _: ReaderDep) -> dict[str, str]:
-    """Rate an answer (+1/-1) with an optional comment, for evaluators."""
-    container.chat.feedback(body.answer_id, body.rating, body.comment)
-    return {"status": "recorded"}
 
 
 @router.get("/prompts", response_model=list[PromptTemplate])

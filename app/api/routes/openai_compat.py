@@ -104,8 +104,7 @@ def sources_footer(response: dict[str, Any]) -> str:
 
 def extra(response: dict[str, Any]) -> dict[str, Any]:
     keys = ("answer_id", "citations", "usecases", "grounded", "refused", "answer_status",
-            "refusal_reason",
-            "backend", "model", "prompt", "timings")
+            "refusal_reason", "fallback", "backend", "model", "prompt", "timings")
     return {k: response[k] for k in keys}
 
 
@@ -167,12 +166,18 @@ def _stream(request: ChatRequest, container: Any, principal: Any,
         return f"data: {json.dumps(body)}\n\n".encode()
 
     yield chunk({"role": "assistant", "content": ""})
+    streamed = False
     try:
         for kind, payload in within(container.chat.events(request, principal),
                                     container.settings.chat_timeout_seconds,
                                     what="answering the question"):
             if kind == "token":
+                streamed = True
                 yield chunk({"content": payload["text"]})
+            elif kind == "fallback" and streamed:
+                # Text a client has shown cannot be taken back: say where the model's
+                # text ends and the quoted sources begin.
+                yield chunk({"content": f"\n\n({payload['message']})\n\n"})
             elif kind == "done":
                 observe_chat(payload)
                 if payload["refused"]:

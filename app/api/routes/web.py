@@ -21,11 +21,14 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import ANONYMOUS_COOKIE, ContainerDep, api_key_of, set_anonymous_cookie
 from app.api.routes.documents import DOC_TYPES
+from app.api.routes.feedback import filters_of
 from app.api.routes.usecases import FILTER_PARAMS, filters_from_query
-from app.errors import AppError, InvalidRecord, NotFound, Unauthorized
+from app.errors import AppError, Forbidden, InvalidRecord, NotFound, Unauthorized
 from app.services.auth import ANONYMOUS, Principal
 from app.services.landscape import build_landscape
 from app.services.roles import Action, authorize
+from app.web.feedback import PAGE_SIZE as FEEDBACK_PAGE
+from app.web.feedback import filters_form, results_html
 from app.web.landscape import Links, landscape_html
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
@@ -34,6 +37,7 @@ TEMPLATES_DIR = WEB_DIR / "templates"
 COOKIE = "gaios_key"
 COOKIE_MAX_AGE = 12 * 3600
 ASSET_VERSION = "1"
+FEEDBACK_FILTERS = ("rating", "since", "until", "conversation_id", "has_comment")
 
 router = APIRouter(include_in_schema=False)
 session_router = APIRouter(prefix="/session", tags=["session"])
@@ -180,6 +184,38 @@ def contribute_page() -> HTMLResponse:
         f'{html.escape(t.replace("_", " ").capitalize())}</option>'
         for t in DOC_TYPES)
     return render("contribute", "Contribute", doc_type_options_html=options)
+
+
+@router.get("/feedback", response_class=HTMLResponse)
+def feedback_page(request: Request, container: ContainerDep) -> HTMLResponse:
+    """Users' ratings of answers, for reviewers and admins, with the API's filters."""
+    principal = cookie_principal(request, container)
+    try:
+        authorize(principal, Action.read_feedback)
+    except (Unauthorized, Forbidden) as exc:
+        return render("notfound", "Feedback", status_code=exc.status_code, heading="Feedback",
+                      message="Users' feedback is for reviewers and administrators: sign in "
+                              "with a reviewer or administrator key (top of the page).")
+    params = {k: v[:40] for k in FEEDBACK_FILTERS if (v := request.query_params.get(k, ""))}
+    try:
+        offset = max(0, int(request.query_params.get("offset", "0")))
+        rating = int(params["rating"]) if "rating" in params else None
+        if rating not in (None, -1, 1):
+            raise ValueError
+        filters = filters_of(rating, params.get("since"), params.get("until"),
+                             params.get("conversation_id"),
+                             True if params.get("has_comment") == "true" else None)
+    except InvalidRecord as exc:
+        reasons = "; ".join(f"{d['field']}: {d['reason']}" for d in exc.errors)
+        return render("notfound", "Feedback", status_code=422,
+                      heading="These filters cannot be shown", message=f"{reasons}.")
+    except ValueError:
+        return render("notfound", "Feedback", status_code=422,
+                      heading="These filters cannot be shown",
+                      message="rating must be 1 or -1, offset a number.")
+    page = container.feedback.page(filters, limit=FEEDBACK_PAGE, offset=offset)
+    return render("feedback", "Feedback", filters_html=filters_form(params),
+                  results_html=results_html(page.items, page.total, offset, params))
 
 
 @router.get("/review", response_class=HTMLResponse)

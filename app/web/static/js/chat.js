@@ -140,7 +140,10 @@ function badges(response) {
   if (response.answer_status === "partial") {
     items.push(h("span", { class: "badge warn", "data-badge": "partial" }, "Partial answer: the sources do not give what was asked"));
   }
-  if (!response.grounded) {
+  if (response.fallback) {
+    items.push(h("span", { class: "badge warn", "data-badge": "fallback", title: response.fallback.message },
+      "Model unavailable: quoted from the sources"));
+  } else if (!response.grounded) {
     items.push(h("span", { class: "badge warn", "data-badge": "ungrounded" }, "Checked: some generated text was removed"));
   } else if (!response.refused) {
     items.push(h("span", { class: "badge ok", "data-badge": "grounded" }, "Checked against the sources"));
@@ -162,10 +165,13 @@ function guardDetails(response) {
     points.push(h("li", {}, `Citations to sources that were not provided were dropped: ${guard.fabricated_citations.map((n) => `[${n}]`).join(", ")}.`));
   }
   if (guard.fallback) points.push(h("li", {}, "The answer fell back to sentences extracted from the sources."));
+  if (response.fallback) points.push(h("li", {}, response.fallback.message));
+  if (response.fallback?.detail) points.push(h("li", { class: "fallback-detail" }, `Detail (shown to administrators): ${response.fallback.detail}`));
   for (const s of removed) {
     points.push(h("li", { class: "removed-sentence" }, h("del", {}, s.text), ` (${s.reason})`));
   }
-  return h("details", { class: "guard-details" }, h("summary", {}, "What the check removed"), h("ul", {}, points));
+  const summary = response.fallback ? "Why this answer quotes the sources" : "What the check removed";
+  return h("details", { class: "guard-details" }, h("summary", {}, summary), h("ul", {}, points));
 }
 
 function thumb(down) {
@@ -183,29 +189,54 @@ function thumb(down) {
   return svg;
 }
 
+let commentForms = 0;
+
 function feedback(turn, index) {
   const note = h("span", { class: "status", role: "status" }, turn.rating ? "Thank you for your feedback." : "");
-  const send = async (rating, button) => {
+  const send = async (rating, button, comment) => {
     for (const b of wrap.querySelectorAll("button")) b.disabled = true;
     try {
-      await api(`${API}/feedback`, { method: "POST", json: { answer_id: turn.response.answer_id, rating } });
+      const json = { answer_id: turn.response.answer_id, rating };
+      if (comment) json.comment = comment;
+      await api(`${API}/feedback`, { method: "POST", json });
       button.setAttribute("aria-pressed", "true");
       turn.rating = rating;
       state.turns[index] = turn;
       save();
+      commentForm.hidden = true;
       note.textContent = "Thank you for your feedback.";
     } catch (err) {
       for (const b of wrap.querySelectorAll("button")) b.disabled = false;
       note.textContent = describeError(err);
     }
   };
+  // A thumbs-down asks what was wrong first; the comment is optional.
+  const commentId = `feedback-comment-${++commentForms}`;
+  const comment = h("textarea", { id: commentId, class: "feedback-comment", rows: "2", maxlength: "2000",
+    "aria-describedby": `${commentId}-hint` });
+  const commentForm = h("form", { class: "feedback-form", hidden: true },
+    h("label", { for: commentId }, "What was wrong with this answer? (optional)"),
+    comment,
+    h("p", { class: "hint", id: `${commentId}-hint` }, "Evaluators read these comments. Do not include personal data: it is removed before the comment is stored."),
+    h("button", { type: "submit", class: "button" }, "Send feedback"));
   const up = h("button", { type: "button", "aria-pressed": String(turn.rating === 1), disabled: Boolean(turn.rating), "data-rating": "1" },
     thumb(false), h("span", { class: "visually-hidden" }, "Helpful"));
   const down = h("button", { type: "button", "aria-pressed": String(turn.rating === -1), disabled: Boolean(turn.rating), "data-rating": "-1" },
     thumb(true), h("span", { class: "visually-hidden" }, "Not helpful"));
   up.addEventListener("click", () => send(1, up));
-  down.addEventListener("click", () => send(-1, down));
-  const wrap = h("div", { class: "feedback", role: "group", "aria-label": "Rate this answer" }, h("span", {}, "Useful?"), up, down, note);
+  down.addEventListener("click", () => {
+    down.setAttribute("aria-expanded", "true");
+    commentForm.hidden = false;
+    comment.focus();
+  });
+  down.setAttribute("aria-expanded", "false");
+  down.setAttribute("aria-controls", commentId);
+  commentForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(-1, down, comment.value.trim());
+  });
+  const wrap = h("div", { class: "feedback", role: "group", "aria-label": "Rate this answer" },
+    h("span", {}, "Useful?"), up, down, note, commentForm);
   return wrap;
 }
 
@@ -337,6 +368,11 @@ async function ask(question) {
         status.textContent = sources.size
           ? `Found ${sources.size} passages; writing a checked answer…`
           : "No passage is close enough to the question; checking…";
+      } else if (event === "fallback") {
+        // The model failed: what it wrote is dropped, sentences from the sources follow.
+        streamed = "";
+        fill(text, []);
+        status.textContent = data.message || "The language model is unavailable; quoting the sources.";
       } else if (event === "token") {
         streamed += data.text || "";
         fill(text, answerNodes(streamed, sources, turnId));
