@@ -28,7 +28,7 @@ from app.db.session import Database
 from app.errors import NotFound
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
-from app.services import pii, sanitize
+from app.services import crosslingual, pii, sanitize
 from app.services.answerability import answer_type_in_sources
 from app.services.auth import Principal, Role
 from app.services.expansion import matched_families, named_in
@@ -69,11 +69,13 @@ class Prompts:
     not_found: PromptTemplate
     personal_data: PromptTemplate
     extractive: PromptTemplate
+    sources_in_english: PromptTemplate
 
     @classmethod
     def from_dict(cls, prompts: dict[str, PromptTemplate]) -> "Prompts":
         return cls(prompts["grounded-answer"], prompts["condense-question"], prompts["not-found"],
-                   prompts["personal-data-refusal"], prompts["extractive-answer"])
+                   prompts["personal-data-refusal"], prompts["extractive-answer"],
+                   prompts["sources-in-english"])
 
 
 def source_block(number: int, text: str) -> str:
@@ -176,14 +178,20 @@ class ChatService:
                             "best_similarity": round(retrieval.best_similarity, 3)}
         state = _Answer(conversation_id, question, standalone, redactions, hits, usecases,
                         {"retrieval_ms": retrieval.timings["retrieval_ms"]})
+        state.lang = crosslingual.detect(question)
         if not hits:
-            state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
+            state.refuse("not_found", self.prompts.not_found.render_in(state.lang)[1],
+                         self.prompts.not_found)
         else:
-            yield from self._generate(state, retrieval.query_vector)
+            for kind, payload in self._generate(state, retrieval.query_vector):
+                if kind == "token" and not state.notice and self._quotes_english(state):
+                    yield "token", {"text": self._sources_in_english(state) + " "}
+                yield kind, payload
         if not state.refused and not state.guard_result.answer.strip():
             # Nothing survived the guard (few sources, e.g. `k: 1`): an empty answer is
             # never sent as if it were one.
-            state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
+            state.refuse("not_found", self.prompts.not_found.render_in(state.lang)[1],
+                         self.prompts.not_found)
         yield "citations", state.citations()
         yield "usecases", usecases
         state.timings["total_ms"] = (time.perf_counter() - started) * 1000
@@ -214,7 +222,7 @@ class ChatService:
                 yield "token", {"text": sentence + " "}
             if not session.kept:
                 if REFUSAL_PHRASE.search(session.raw):
-                    state.refuse("model_declined", self.prompts.not_found.render()[1],
+                    state.refuse("model_declined", self.prompts.not_found.render_in(state.lang)[1],
                                  self.prompts.not_found)
                 else:
                     # Nothing the model wrote could be verified: answer from the sources.
@@ -228,6 +236,22 @@ class ChatService:
         state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
         if state.guard_result is None and not state.refused:
             state.guard_result = session.result()
+        if (state.lang != crosslingual.ENGLISH and not state.notice and not state.refused
+                and state.guard_result.answer.strip()
+                and crosslingual.detect(state.guard_result.answer) != state.lang):
+            # A capable model was asked to answer in the question's language and did not.
+            yield "token", {"text": self._sources_in_english(state, last=True)}
+
+    def _quotes_english(self, state: "_Answer") -> bool:
+        """Whether the answer will be English whatever the question's language: quoted
+        sentences, or a small local model's sentences, which the guard checks against the
+        English sources (a capable model answers in the question's language)."""
+        return state.lang != crosslingual.ENGLISH and self.backend != "openai"
+
+    def _sources_in_english(self, state: "_Answer", *, last: bool = False) -> str:
+        state.notice = self.prompts.sources_in_english.render_in(state.lang)[1]
+        state.notice_last = last
+        return state.notice
 
     def _extractive(self, hits: list[Hit], query_vector: np.ndarray, session: GuardSession
                     ) -> Iterator[str]:
@@ -375,11 +399,20 @@ class _Answer:
         self.refusal_reason: str | None = None
         self.refusal_text = ""
         self.fallback: str | None = None
+        self.lang = crosslingual.ENGLISH  # of the question
+        self.notice = ""  # the answer quotes English sources, said in the question's language
+        self.notice_last = False  # known only after a capable model had answered
 
     def refuse(self, reason: str, text: str, prompt: PromptTemplate) -> None:
         self.refused, self.refusal_reason, self.refusal_text = True, reason, text
         self.prompt = prompt
         self.guard_result = None
+
+    def _with_notice(self, answer: str) -> str:
+        """The answer as it was streamed, with the notice where it was streamed."""
+        if not self.notice:
+            return str(answer)
+        return f"{answer.rstrip()} {self.notice}" if self.notice_last else f"{self.notice} {answer}"
 
     def citations(self) -> list[dict[str, Any]]:
         cited = self.guard_result.cited if self.guard_result else []
@@ -391,7 +424,7 @@ class _Answer:
         return {
             "answer_id": uuid.uuid4().hex,
             "conversation_id": self.conversation_id,
-            "answer": self.refusal_text if self.refused else result.answer,
+            "answer": self.refusal_text if self.refused else self._with_notice(result.answer),
             "citations": self.citations(),
             "usecases": self.usecases,
             # True only when the model's own answer passed the guard untouched.
