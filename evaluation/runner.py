@@ -145,7 +145,8 @@ class Evaluation:
         if any(tokens):
             result.metrics["tokens_per_answer"] = round(m.mean(tokens), 1)
         result.breakdown = {"key-fact coverage by language": by_group(result.items, "lang", "key_fact_coverage"),
-                            "key-fact coverage by type": by_group(result.items, "type", "key_fact_coverage")}
+                            "key-fact coverage by type": by_group(result.items, "type", "key_fact_coverage"),
+                            "false refusal rate by language": by_group(result.items, "lang", "refused")}
         if self.judge is not None:
             self._judge_answers(self.judge, result)
         return result
@@ -225,7 +226,11 @@ class Evaluation:
         }
         result.breakdown = {"refusal accuracy by type": {
             t: round(m.mean([float(i["refused"]) for i in result.items if i["type"] == t]), 4)
-            for t in sorted({i["type"] for i in result.items})}}
+            for t in sorted({i["type"] for i in result.items})},
+            "refusal accuracy by language": by_group(result.items, "lang", "refused"),
+            "false refusal rate by language": by_group(
+                [{"lang": row.lang, "refused": a["refused"]}
+                 for row, a in zip(self.answerable, answered, strict=True)], "lang", "refused")}
         return result
 
     # -- confidentiality ------------------------------------------------------------------
