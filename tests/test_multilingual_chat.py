@@ -2,6 +2,7 @@
 embedding model: found through their English rendition, answered with the English sources
 quoted under a notice in the question's language, refused in the question's language."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,16 @@ from tests.test_chat import ask, client_for
 
 pytestmark = pytest.mark.slow  # the real embedding model and Chroma index
 
-# Written for this test from the records' subject matter, not taken from the evaluation set.
+# Written for this test from the records' subject matter, not taken from the evaluation set;
+# as written, each falls under the relevance floor of the English embedding model.
 QUESTIONS = {
-    "fr": "Quels offices statistiques utilisent des modèles de langue pour coder les professions ?",
+    "fr": "Quelles recommandations pour limiter les hallucinations des modèles de langue ?",
     "de": "Welche Statistikämter nutzen Sprachmodelle, um Berufe zu kodieren?",
-    "es": "¿Qué oficinas de estadística usan modelos de lenguaje para codificar ocupaciones?",
+    "es": "¿Qué riesgos de confidencialidad tienen los servicios en la nube?",
 }
+IN_ENGLISH = {"fr": "What is recommended to limit the hallucinations of language models?",
+              "de": "Which statistical offices use language models to code occupations?",
+              "es": "What confidentiality risks do cloud services have?"}
 NOTICES = {"fr": "Les sources sont citées en anglais.", "de": "Die Quellen werden auf Englisch zitiert.",
            "es": "Las fuentes se citan en inglés."}
 
@@ -35,9 +40,9 @@ def test_english_rendition_brings_the_question_over_the_relevance_floor(
     found = translated.search(QUESTIONS[lang])
     assert found.lang == lang and found.english == query(QUESTIONS[lang]).english
     assert as_written.search(QUESTIONS[lang]).best_similarity < floor <= found.best_similarity
-    english = translated.search("Which statistical offices use language models to code occupations?")
-    top = {h.doc_id for h in english.hits[:5]}
-    assert top & {h.doc_id for h in found.hits[:5]}, "the same records as the English question"
+    english = translated.search(IN_ENGLISH[lang])
+    assert english.hits[0].doc_id in {h.doc_id for h in found.hits[:3]}, \
+        "the English question's best record is among the first three"
 
 
 @pytest.mark.parametrize("lang", sorted(QUESTIONS))
@@ -46,10 +51,12 @@ def test_answer_quotes_english_sources_under_a_notice_in_the_questions_language(
 ) -> None:
     with client_for(indexed_dir) as client:
         answer = ask(client, QUESTIONS[lang])
-        streamed = client.post("/api/v1/chat/stream", json={"question": QUESTIONS[lang]}).text
+        stream = client.post("/api/v1/chat/stream", json={"question": QUESTIONS[lang]}).text
     assert not answer["refused"] and answer["citations"]
     assert answer["answer"].startswith(NOTICES[lang] + " ")
-    assert NOTICES[lang] in streamed
+    tokens = [json.loads(event.split("data: ", 1)[1])["text"]
+              for event in stream.split("\n\n") if event.startswith("event: token")]
+    assert tokens[0] == NOTICES[lang] + " "
 
 
 def test_english_question_gets_no_notice(indexed_dir: Path) -> None:

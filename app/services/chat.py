@@ -171,8 +171,8 @@ class ChatService:
                                           allow_confidential=allow_confidential)
         usecases = self._matching_usecases(standalone, request.filters, allow_confidential)
         relevant = retrieval.best_similarity >= self.settings.retrieval.min_relevance
-        if relevant:
-            relevant = answer_type_in_sources(standalone, [h.text for h in retrieval.hits])
+        if relevant:  # the English rendition: its words are compared with English sources
+            relevant = answer_type_in_sources(retrieval.english, [h.text for h in retrieval.hits])
         hits = retrieval.hits if relevant else []
         yield "retrieval", {"sources": [citation(i, h) for i, h in enumerate(hits, 1)],
                             "best_similarity": round(retrieval.best_similarity, 3)}
