@@ -1,10 +1,12 @@
 """The evaluation reports retrieval, refusals and false refusals per language of the
-question, next to the overall figures."""
+question, next to the overall figures, and does not score the notice of an answer to a
+question in another language as a claim."""
 
 from typing import Any
 
+from evaluation import metrics as m
 from evaluation.datasets import Answerable, Unanswerable
-from evaluation.runner import Evaluation
+from evaluation.runner import Evaluation, claims
 
 
 class LanguageBlindTarget:
@@ -59,3 +61,9 @@ def test_hallucination_reports_refusal_accuracy_and_false_refusals_per_language(
     result = evaluation().hallucination()
     assert result.breakdown["refusal accuracy by language"] == {"en": 0.0, "fr": 1.0}
     assert result.breakdown["false refusal rate by language"] == {"de": 1.0, "en": 0.0, "fr": 1.0}
+
+
+def test_notice_that_sources_are_quoted_in_english_is_not_scored_as_a_claim() -> None:
+    answer = "Les sources sont citées en anglais. INSEE relabelled NACE codes [1]."
+    assert claims(answer) == "INSEE relabelled NACE codes [1]."
+    assert m.citation_scores(claims(answer), {1: "INSEE relabelled NACE codes with a model."})[1] == 1.0
