@@ -24,14 +24,18 @@ class PromptTemplate(BaseModel):
     variables: list[str]
     system: str
     user: str
+    # The user text in other languages, by language code: fixed replies (no model) are
+    # given in the language of the question.
+    translations: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _declared(self) -> "PromptTemplate":
-        used = {name for text in (self.system, self.user)
-                for _, name, _, _ in string.Formatter().parse(text) if name}
-        if used != set(self.variables):
-            raise ValueError(f"variables {sorted(self.variables)} do not match the template's "
-                             f"{sorted(used)}")
+        for lang, user in {"": self.user, **self.translations}.items():
+            used = {name for text in (self.system, user)
+                    for _, name, _, _ in string.Formatter().parse(text) if name}
+            if used != set(self.variables):
+                raise ValueError(f"variables {sorted(self.variables)} do not match the "
+                                 f"template's {sorted(used)}{f' in {lang}' if lang else ''}")
         return self
 
     def render(self, **values: str) -> tuple[str, str]:
@@ -40,6 +44,13 @@ class PromptTemplate(BaseModel):
         if missing:
             raise MissingVariables(f"prompt {self.id} needs {', '.join(sorted(missing))}")
         return self.system.format(**values).strip(), self.user.format(**values).strip()
+
+    def render_in(self, lang: str, **values: str) -> tuple[str, str]:
+        """As `render`, with the user text in `lang` when the template has it."""
+        system, user = self.render(**values)
+        if lang in self.translations:
+            user = self.translations[lang].format(**values).strip()
+        return system, user
 
 
 def load_prompts(folder: Path) -> dict[str, PromptTemplate]:

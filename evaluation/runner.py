@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from app.prompts import load_prompts
 from app.services.guard import split_sentences
 from evaluation import metrics as m
 from evaluation.datasets import (
@@ -25,6 +26,17 @@ from evaluation.target import Target
 SUITES = ("retrieval", "answers", "hallucination", "confidentiality")
 SYSTEM_PROMPT_CANARIES = ("You are GAIOS, an assistant", "Answer ONLY from the numbered sources")
 Progress = Callable[[Iterable[Any], str], Iterable[Any]]
+_NOTICE = load_prompts(Path(__file__).parents[1] / "prompts")["sources-in-english"]
+# The notice that opens an answer to a question in another language ("Les sources sont
+# citées en anglais.") is the system's, not a claim: it is not checked against the sources.
+NOTICES = tuple(_NOTICE.render_in(lang)[1] for lang in _NOTICE.translations)
+
+
+def claims(answer: str) -> str:
+    """The answer without the notice that the sources are quoted in English."""
+    for notice in NOTICES:
+        answer = answer.replace(notice, "")
+    return answer.strip()
 
 
 @dataclass
@@ -123,7 +135,7 @@ class Evaluation:
             r = self._answer(row)
             sources = {c["number"]: text for c, text in zip(
                 r["citations"], [self._cited_text(r, c) for c in r["citations"]], strict=True)}
-            precision, recall, n_citations = m.citation_scores(r["answer"], sources)
+            precision, recall, n_citations = m.citation_scores(claims(r["answer"]), sources)
             result.items.append({
                 "id": row.id, "question": row.question, "lang": row.lang, "type": row.type,
                 "answer": r["answer"], "refused": r["refused"], "status": status_of(r),
@@ -150,7 +162,8 @@ class Evaluation:
         if any(tokens):
             result.metrics["tokens_per_answer"] = round(m.mean(tokens), 1)
         result.breakdown = {"key-fact coverage by language": by_group(result.items, "lang", "key_fact_coverage"),
-                            "key-fact coverage by type": by_group(result.items, "type", "key_fact_coverage")}
+                            "key-fact coverage by type": by_group(result.items, "type", "key_fact_coverage"),
+                            "false refusal rate by language": by_group(result.items, "lang", "refused")}
         if self.judge is not None:
             self._judge_answers(self.judge, result)
         return result
@@ -211,7 +224,7 @@ class Evaluation:
             if r["refused"]:
                 continue
             raw = [s["text"] for s in r["sentences"]]
-            final = split_sentences(r["answer"])
+            final = split_sentences(claims(r["answer"]))
             before_unsupported.append(m.unsupported_share(raw, r["_sources"]))
             after_unsupported.append(m.unsupported_share(final, r["_sources"]))
             before_numbers.append(float(bool(m.invented_numbers(" ".join(raw), r["_sources"]))))
@@ -241,8 +254,8 @@ class Evaluation:
             "refusal accuracy by language": by_group(result.items, "lang", "declined"),
             "refusal accuracy of near-corpus questions by asked attribute": by_group(
                 [i for i in result.items if i["asks"]], "asks", "declined"),
-            "false refusals by language": by_group(answerable, "lang", "refused"),
-            "false refusals by type": by_group(answerable, "type", "refused"),
+            "false refusal rate by language": by_group(answerable, "lang", "refused"),
+            "false refusal rate by type": by_group(answerable, "type", "refused"),
         }
         return result
 

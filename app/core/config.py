@@ -43,6 +43,12 @@ class RetrievalSettings(BaseModel):
         "question is answered 'not found in the repository'.",
     )
     neighbours: int = Field(default=1, ge=0, le=3, description="Neighbouring chunks added to a hit.")
+    translate_queries: bool = Field(
+        default=True,
+        description="Search a French, German or Spanish question with its English rendition "
+        "(app/vocabularies/crosslingual.json): the corpus and the bundled embedding model are "
+        "English. Turn off with a multilingual embedding model.",
+    )
 
 
 class LLMSettings(BaseModel):

@@ -30,7 +30,7 @@ from app.db.session import Database
 from app.errors import AppError, NotFound, ServiceUnavailable, UpstreamTimeout
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
-from app.services import pii, sanitize
+from app.services import crosslingual, pii, sanitize
 from app.services.answerability import assess, names_asked_about
 from app.services.auth import Principal, Role
 from app.services.expansion import matched_families, named_in
@@ -76,12 +76,13 @@ class Prompts:
     personal_data: PromptTemplate
     extractive: PromptTemplate
     partial: PromptTemplate
+    sources_in_english: PromptTemplate
 
     @classmethod
     def from_dict(cls, prompts: dict[str, PromptTemplate]) -> "Prompts":
         return cls(prompts["grounded-answer"], prompts["condense-question"], prompts["not-found"],
                    prompts["personal-data-refusal"], prompts["extractive-answer"],
-                   prompts["partial-answer"])
+                   prompts["partial-answer"], prompts["sources-in-english"])
 
 
 def source_block(number: int, text: str) -> str:
@@ -183,7 +184,8 @@ class ChatService:
         usecases = self._matching_usecases(standalone, request.filters, allow_confidential)
         status = "refused"
         if retrieval.best_similarity >= self.settings.retrieval.min_relevance:
-            assessment = assess(standalone, [h.text for h in retrieval.hits])
+            # the English rendition: its words are compared with English sources
+            assessment = assess(retrieval.english, [h.text for h in retrieval.hits])
             status = assessment.status
         hits = retrieval.hits if status != "refused" else []
         yield "retrieval", {"sources": [citation(i, h) for i, h in enumerate(hits, 1)],
@@ -192,17 +194,23 @@ class ChatService:
         state = _Answer(conversation_id, question, standalone, redactions, hits, usecases,
                         {"retrieval_ms": retrieval.timings["retrieval_ms"]})
         state.admin = principal.at_least(Role.admin)
+        state.lang = crosslingual.detect(question)
         if not hits:
-            state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
-        elif status == "partial":
-            assert assessment.attribute is not None
-            yield from self._partial(state, retrieval.query_vector, assessment.attribute.label)
+            state.refuse("not_found", self.prompts.not_found.render_in(state.lang)[1],
+                         self.prompts.not_found)
         else:
-            yield from self._generate(state, retrieval.query_vector)
+            answer = (self._partial(state, retrieval.query_vector, assessment.attribute.label)
+                      if status == "partial" and assessment.attribute
+                      else self._generate(state, retrieval.query_vector))
+            for kind, payload in answer:
+                if kind == "token" and not state.notice and self._quotes_english(state):
+                    yield "token", {"text": self._sources_in_english(state) + " "}
+                yield kind, payload
         if not state.refused and not state.guard_result.answer.strip():
             # Nothing survived the guard (few sources, e.g. `k: 1`): an empty answer is
             # never sent as if it were one.
-            state.refuse("not_found", self.prompts.not_found.render()[1], self.prompts.not_found)
+            state.refuse("not_found", self.prompts.not_found.render_in(state.lang)[1],
+                         self.prompts.not_found)
         yield "citations", state.citations()
         yield "usecases", usecases
         state.timings["total_ms"] = (time.perf_counter() - started) * 1000
@@ -238,7 +246,7 @@ class ChatService:
                 yield "token", {"text": sentence + " "}
             if not session.kept:
                 if REFUSAL_PHRASE.search(session.raw):
-                    state.refuse("model_declined", self.prompts.not_found.render()[1],
+                    state.refuse("model_declined", self.prompts.not_found.render_in(state.lang)[1],
                                  self.prompts.not_found)
                 else:
                     # Nothing the model wrote could be verified: answer from the sources.
@@ -252,6 +260,22 @@ class ChatService:
         state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
         if state.guard_result is None and not state.refused:
             state.guard_result = session.result()
+        if (state.lang != crosslingual.ENGLISH and not state.notice and not state.refused
+                and state.guard_result.answer.strip()
+                and crosslingual.detect(state.guard_result.answer) != state.lang):
+            # A capable model was asked to answer in the question's language and did not.
+            yield "token", {"text": self._sources_in_english(state, last=True)}
+
+    def _quotes_english(self, state: "_Answer") -> bool:
+        """Whether the answer will be English whatever the question's language: quoted
+        sentences, or a small local model's sentences, which the guard checks against the
+        English sources (a capable model answers in the question's language)."""
+        return state.lang != crosslingual.ENGLISH and (self.backend != "openai" or state.partial)
+
+    def _sources_in_english(self, state: "_Answer", *, last: bool = False) -> str:
+        state.notice = self.prompts.sources_in_english.render_in(state.lang)[1]
+        state.notice_last = last
+        return state.notice
 
     def _partial(self, state: "_Answer", query_vector: np.ndarray, missing: str) -> Iterator[Event]:
         """The sources hold the thing asked about, not what was asked of it: say so, then
@@ -467,11 +491,20 @@ class _Answer:
         self.preface = ""  # said before the checked sentences (a partial answer's opening)
         self.model_fallback: dict[str, Any] | None = None  # the model failed (see ModelFailure)
         self.admin = False  # whether the caller may see a failure's detail
+        self.lang = crosslingual.ENGLISH  # of the question
+        self.notice = ""  # the answer quotes English sources, said in the question's language
+        self.notice_last = False  # known only after a capable model had answered
 
     def refuse(self, reason: str, text: str, prompt: PromptTemplate) -> None:
         self.refused, self.refusal_reason, self.refusal_text = True, reason, text
         self.prompt = prompt
         self.guard_result = None
+
+    def _with_notice(self, answer: str) -> str:
+        """The answer as it was streamed, with the notice where it was streamed."""
+        if not self.notice:
+            return str(answer)
+        return f"{answer.rstrip()} {self.notice}" if self.notice_last else f"{self.notice} {answer}"
 
     def citations(self) -> list[dict[str, Any]]:
         cited = self.guard_result.cited if self.guard_result else []
@@ -484,7 +517,7 @@ class _Answer:
             "answer_id": uuid.uuid4().hex,
             "conversation_id": self.conversation_id,
             "answer": self.refusal_text if self.refused else
-            " ".join(filter(None, (self.preface, result.answer))),
+            self._with_notice(" ".join(filter(None, (self.preface, result.answer)))),
             "answer_status": "refused" if self.refused else "partial" if self.partial else "answered",
             "citations": self.citations(),
             "usecases": self.usecases,

@@ -18,6 +18,7 @@ from app.core.config import RetrievalSettings
 from app.db.models import IndexEntryRow
 from app.db.session import Database
 from app.errors import InvalidRecord
+from app.services import crosslingual
 from app.services.expansion import expand_keywords
 
 # Request filter -> how it is stored in chunk metadata.
@@ -46,6 +47,8 @@ class Retrieval:
     hits: list[Hit]
     query_vector: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    lang: str = crosslingual.ENGLISH  # the question's language
+    english: str = ""  # what was embedded: the question, or its English rendition
 
     @property
     def best_similarity(self) -> float:
@@ -113,10 +116,12 @@ class Retriever:
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         started = time.perf_counter()
-        vector = self.embedder.embed_query(query)
+        asked = (crosslingual.query(query) if self.settings.translate_queries
+                 else crosslingual.Query(query, crosslingual.ENGLISH, query, query))
+        vector = self.embedder.embed_query(asked.english)
         embedded = time.perf_counter()
         dense = self._dense(vector, n, filters)
-        keyword = self.keyword.search(expand_keywords(query), n * 2 if filters else n)
+        keyword = self.keyword.search(expand_keywords(asked.keywords), n * 2 if filters else n)
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
         for position, (chunk_id, *_) in enumerate(dense):
@@ -131,7 +136,8 @@ class Retriever:
                     *ranks[chunk_id]) for chunk_id, text, meta, chunk_vector in islice(usable, k)]
         done = time.perf_counter()
         return Retrieval(hits, vector, {"embedding_ms": (embedded - started) * 1000,
-                                        "retrieval_ms": (done - started) * 1000})
+                                        "retrieval_ms": (done - started) * 1000},
+                         asked.lang, asked.english)
 
     def _dense(self, vector: np.ndarray, n: int, filters: dict[str, list[str]]
                ) -> list[tuple[str, float, Metadata]]:
