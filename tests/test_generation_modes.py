@@ -84,6 +84,14 @@ def test_classify_yes_gives_the_extractive_answer_and_no_a_refusal(indexed_dir: 
 # -- the real models ---------------------------------------------------------------------
 
 @pytest.mark.slow
+def test_the_prompt_is_evaluated_with_the_configured_threads_not_every_core() -> None:
+    # llama-cpp-python's default is every core for the prompt: on a busy 2-core machine its
+    # spinning threads made a 40-token prompt take 8-20 s (docs/evaluation.md).
+    llama = LocalLLM(LLMSettings(threads=1))._llama
+    assert llama.n_threads == llama.n_threads_batch == 1
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["bundled:smollm2", "bundled:gemma3-270m"])
 def test_grammar_holds_the_model_to_ids_of_the_shown_sentences(model: str) -> None:
     llm = LocalLLM(LLMSettings(model_path=model, context_tokens=1024, threads=1))
