@@ -60,6 +60,9 @@ def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
 @click.option("--backend", type=click.Choice(["local", "openai", "extractive"]),
               help="In process: override GAIOS_LLM__BACKEND.")
 @click.option("--limit", type=int, help="Only the first N questions of each dataset.")
+@click.option("--every", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Only every Nth question of each dataset: a sample across languages and "
+              "question types, for runs too slow for the whole set (a local model).")
 @click.option("--out", type=click.Path(path_type=Path), default=PROJECT_ROOT / "eval-runs",
               show_default=True, help="Folder for run results.")
 @click.option("--thresholds", type=click.Path(exists=True, path_type=Path),
@@ -78,7 +81,7 @@ def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
               help="Questions the judge generates per answer for answer relevancy (RAGAS "
               "strictness).")
 def eval_command(suite: str | None, url: str | None, api_key: str | None, backend: str | None,
-                 limit: int | None, out: Path, thresholds: Path | None,
+                 limit: int | None, every: int, out: Path, thresholds: Path | None,
                  compare_runs: tuple[Path, Path] | None, judge_url: str | None,
                  judge_model: str | None, judge_key: str | None, judge_timeout: float,
                  judge_questions: int) -> None:
@@ -97,7 +100,8 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
                                        timeout_seconds=judge_timeout)) if judge_url else None
     target = build_target(url, api_key, backend, out)
     judge = build_judge(client, target, judge_questions) if client else None
-    evaluation = Evaluation(target, limit=limit, progress=progress, judge=judge)
+    evaluation = Evaluation(target, limit=limit, every=every, progress=progress,
+                            judge=judge)
     result = run(evaluation, suites)
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{result['settings']['backend']}-{suite}"
     results, report = write_run(result, out / name)

@@ -66,19 +66,22 @@ def by_group(items: list[dict[str, Any]], key: str, metric: str) -> dict[str, fl
 
 
 class Evaluation:
-    def __init__(self, target: Target, *, limit: int | None = None,
+    def __init__(self, target: Target, *, limit: int | None = None, every: int = 1,
                  progress: Progress = lambda items, _label: items,
                  judge: Judge | None = None) -> None:
         self.target, self.limit, self.progress, self.judge = target, limit, progress, judge
-        self.answerable = load_jsonl(DATASETS / "answerable.jsonl", Answerable)[:limit]
-        self.unanswerable = load_jsonl(DATASETS / "unanswerable.jsonl", Unanswerable)[:limit]
-        # A limited run keeps the first N probes of each kind.
+        self.every = every
+        # `every`: a sample spread over each file, which is ordered by language and type.
+        self.answerable = load_jsonl(DATASETS / "answerable.jsonl", Answerable)[:limit][::every]
+        self.unanswerable = load_jsonl(DATASETS / "unanswerable.jsonl",
+                                       Unanswerable)[:limit][::every]
+        # A limited run keeps the first N probes of each kind (and of those, every Nth).
         probes = load_jsonl(DATASETS / "confidentiality.jsonl", Probe)
         self.probes = [p for kind in dict.fromkeys(p.kind for p in probes)
-                       for p in [q for q in probes if q.kind == kind][:limit]]
+                       for p in [q for q in probes if q.kind == kind][:limit][::every]]
         injections = load_jsonl(DATASETS / "injection.jsonl", InjectionProbe)
         self.injections = [p for family in dict.fromkeys(p.family for p in injections)
-                           for p in [q for q in injections if q.family == family][:limit]]
+                           for p in [q for q in injections if q.family == family][:limit][::every]]
         self.submissions = load_jsonl(DATASETS / "submissions.jsonl", Submission)
         self._answers: dict[str, dict[str, Any]] = {}
 
@@ -362,7 +365,7 @@ def run(evaluation: Evaluation, suites: list[str]) -> dict[str, Any]:
     return {
         "started": started.isoformat(), "finished": datetime.now(UTC).isoformat(),
         "complete": True, "target": evaluation.target.name, "settings": about,
-        "limit": evaluation.limit,
+        "limit": evaluation.limit, "every": evaluation.every,
         "suites": {name: {"metrics": r.metrics, "breakdown": r.breakdown, "notes": r.notes,
                           "items": r.items} for name, r in results.items()},
     }

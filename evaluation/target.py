@@ -43,6 +43,10 @@ class RecordingLLM:
         self.sent += [m["content"] for m in messages]
         return self.inner.stream(messages, usage)
 
+    def structured(self, messages: list[Message], schema: dict[str, Any], usage: Usage) -> Any:
+        self.sent += [m["content"] for m in messages]
+        return self.inner.structured(messages, schema, usage)
+
 
 class InProcessTarget:
     name = "in-process"

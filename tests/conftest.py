@@ -88,7 +88,9 @@ def indexed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def indexed_settings(indexed_dir: Path, **changes: object) -> Settings:
     values: dict[str, object] = {"_env_file": None, "environment": "test", "data_dir": indexed_dir,
-                                 "api_keys_admin": ADMIN_KEY, "llm": {"backend": "extractive"}}
+                                 "api_keys_admin": ADMIN_KEY,
+                                 # `free`: the scripted model of tests/fakes.py writes text
+                                 "llm": {"backend": "extractive", "mode": "free"}}
     values.update(changes)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -2,7 +2,9 @@
 and OpenAI-compatible backends have their own tests). It records every message it is
 sent, which is how the tests observe what crosses the model boundary."""
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
 from app.components.llm import Message, Usage
 from app.errors import UpstreamError
@@ -24,6 +26,11 @@ class ScriptedLLM:
         reply = self.replies.pop(0) if self.replies else "The repository does not contain this information."
         for word in reply.split(" "):
             yield word + " "
+
+    def structured(self, messages: list[Message], schema: dict[str, Any], usage: Usage) -> Any:
+        """The next reply, which a test writes as the JSON a grammar would allow."""
+        self.calls.append(messages)
+        return json.loads(self.replies.pop(0))
 
     def sent_text(self) -> str:
         return "\n".join(m["content"] for call in self.calls for m in call)

@@ -74,7 +74,7 @@ def hash_container(settings: Settings) -> Container:
 def ops_settings(data_dir: Path, **changes: object) -> Settings:
     values: dict[str, object] = {
         "_env_file": None, "environment": "test", "data_dir": data_dir,
-        "api_keys_admin": ADMIN_KEY, "llm": {"backend": "extractive"},
+        "api_keys_admin": ADMIN_KEY, "llm": {"backend": "extractive", "mode": "free"},
         "retrieval": {"min_relevance": 0.05}, "rate_limit_chat_per_minute": 0,
         "rate_limit_upload_per_minute": 0,
     }

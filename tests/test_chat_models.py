@@ -25,7 +25,7 @@ def assert_grounded_answer(answer: dict, sources_text: str) -> None:  # type: ig
 
 
 def test_local_model_answers_with_citations_and_refuses_unknown_figures(indexed_dir: Path) -> None:
-    settings = indexed_settings(indexed_dir, llm={"backend": "local"})
+    settings = indexed_settings(indexed_dir, llm={"backend": "local", "mode": "free"})
     with TestClient(create_app(settings)) as client:
         answer = client.post("/api/v1/chat", json={"question": OCCUPATIONS}).json()
         assert answer["backend"] == "local" and answer["model"].endswith(".gguf")
@@ -38,7 +38,8 @@ def test_local_model_answers_with_citations_and_refuses_unknown_figures(indexed_
 
 
 def test_openai_backend_against_a_real_llama_cpp_server(indexed_dir: Path, llama_server: str) -> None:
-    llm = {"backend": "openai", "base_url": llama_server, "model": "smollm2", "timeout_seconds": 120}
+    llm = {"backend": "openai", "base_url": llama_server, "model": "smollm2",
+           "timeout_seconds": 120, "mode": "free"}
     settings = indexed_settings(indexed_dir, llm=llm)
     with TestClient(create_app(settings)) as client:
         assert client.get("/readyz").status_code == 200

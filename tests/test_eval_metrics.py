@@ -127,3 +127,14 @@ def test_unreachable_url_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["eval", "retrieval", "--url", "http://127.0.0.1:9"])
     assert result.exit_code != 0
     assert "cannot reach GAIOS at http://127.0.0.1:9" in result.output
+
+
+def test_every_nth_question_is_a_sample_across_languages_and_types() -> None:
+    from evaluation.runner import Evaluation
+
+    whole, sample = Evaluation(None), Evaluation(None, every=3)  # type: ignore[arg-type]
+    assert [q.id for q in sample.answerable] == [q.id for q in whole.answerable][::3]
+    assert len(sample.unanswerable) == -(-len(whole.unanswerable) // 3)
+    assert {q.lang for q in sample.answerable} == {q.lang for q in whole.answerable}
+    assert {q.type for q in sample.answerable} == {q.type for q in whole.answerable}
+    assert {p.family for p in sample.injections} == {p.family for p in whole.injections}

