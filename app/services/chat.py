@@ -15,8 +15,8 @@ import re
 import secrets
 import time
 import uuid
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -39,7 +39,6 @@ from app.services.guard import (
     Guard,
     GuardSession,
     safe_source_text,
-    split_sentences,
 )
 from app.services.retrieval import Hit, Retriever
 
