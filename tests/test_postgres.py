@@ -9,6 +9,7 @@ a role allowed to create databases (each test gets its own). `.ci/run` starts on
 
 import inspect
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -21,7 +22,8 @@ from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy import inspect as inspect_db
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 
 from app.core.config import Settings
 from app.db.models import ApiKeyRow, RevisionRow, UseCaseRow
@@ -59,8 +61,22 @@ def new_database() -> Iterator[Callable[[], str]]:
     yield make
     with admin.connect() as connection:
         for name in made:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(connection, name)
     admin.dispose()
+
+
+def drop_database(connection: Connection, name: str) -> None:
+    """Drop a test database. An autovacuum worker (the server's own superuser) may be
+    connected to a new database for a moment, and FORCE cannot end another role's process
+    (failed once in CI): wait for it to leave and retry."""
+    for attempt in range(40):
+        try:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture
