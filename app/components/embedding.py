@@ -6,6 +6,7 @@
 
 import os
 import re
+import threading
 from functools import cached_property
 from importlib.util import find_spec
 from pathlib import Path
@@ -34,6 +35,11 @@ class Embedder:
         self.name = model
         self.batch_size = batch_size
         self.max_tokens = max_tokens
+        # One model call at a time: the fast tokenizer keeps its truncation and padding
+        # settings as mutable state, so a token count in one thread (publishing a record)
+        # broke a batch being encoded in another ("Unable to create tensor"; seen with 8
+        # concurrent publishes). torch already uses every core for one call.
+        self._lock = threading.Lock()
 
     @cached_property
     def _model(self):  # type: ignore[no-untyped-def]
@@ -59,15 +65,18 @@ class Embedder:
         return int(self._model.get_sentence_embedding_dimension())
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False,
-                                         verbose=False)["input_ids"])
+        with self._lock:
+            return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False,
+                                             verbose=False)["input_ids"])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         # sentence-transformers sorts each call's texts by length before batching.
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+        with self._lock:
+            vectors = self._model.encode(texts, batch_size=self.batch_size,
+                                         normalize_embeddings=True, convert_to_numpy=True,
+                                         show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
