@@ -199,8 +199,7 @@ class ChatService:
         state.admin = principal.at_least(Role.admin)
         state.lang = crosslingual.detect(question)
         if not hits:
-            state.refuse("not_found", self.prompts.not_found.render_in(state.lang)[1],
-                         self.prompts.not_found)
+            self._not_found(state)
         else:
             answer = (self._partial(state, retrieval.query_vector, assessment.attribute.label)
                       if status == "partial" and assessment.attribute
@@ -212,8 +211,7 @@ class ChatService:
         if not state.refused and not state.guard_result.answer.strip():
             # Nothing survived the guard (few sources, e.g. `k: 1`): an empty answer is
             # never sent as if it were one.
-            state.refuse("not_found", self.prompts.not_found.render_in(state.lang)[1],
-                         self.prompts.not_found)
+            self._not_found(state)
         yield "citations", state.citations()
         yield "usecases", usecases
         state.timings["total_ms"] = (time.perf_counter() - started) * 1000
@@ -254,8 +252,7 @@ class ChatService:
                 yield "token", {"text": sentence + " "}
             if not session.kept:
                 if REFUSAL_PHRASE.search(session.raw):
-                    state.refuse("model_declined", self.prompts.not_found.render_in(state.lang)[1],
-                                 self.prompts.not_found)
+                    self._not_found(state, "model_declined")
                 else:
                     # Nothing the model wrote could be verified: answer from the sources.
                     state.fallback = "extractive"
@@ -279,6 +276,11 @@ class ChatService:
         sentences, or a small local model's sentences, which the guard checks against the
         English sources (a capable model answers in the question's language)."""
         return state.lang != crosslingual.ENGLISH and (self.backend != "openai" or state.partial)
+
+    def _not_found(self, state: "_Answer", reason: str = "not_found") -> None:
+        """Refuse with the not-found reply, in the question's language."""
+        prompt = self.prompts.not_found
+        state.refuse(reason, prompt.render_in(state.lang)[1], prompt)
 
     def _sources_in_english(self, state: "_Answer", *, last: bool = False) -> str:
         state.notice = self.prompts.sources_in_english.render_in(state.lang)[1]
@@ -336,8 +338,7 @@ class ChatService:
                                              chosen, state.usage):
                     chosen = []
         if not chosen:
-            state.refuse("model_declined", self.prompts.not_found.render_in(state.lang)[1],
-                         self.prompts.not_found)
+            self._not_found(state, "model_declined")
             return
         for sentence in self._quoted(chosen, session):
             yield "token", {"text": sentence + " "}
