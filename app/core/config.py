@@ -59,9 +59,14 @@ class LLMSettings(BaseModel):
     mode: Literal["free", "select", "classify"] = Field(
         default="select", description="What the model does (local and openai backends): `free` "
         "writes the answer (then the guard checks it); `select` only chooses, under a JSON "
-        "grammar, which of the ten most similar source sentences answer, and the answer quotes "
-        "them; `classify` only says yes or no: do the sentences the extractive answer would quote "
+        "grammar, which of the source sentences likeliest to answer (`select_candidates`) "
+        "answer, and the answer quotes them; `classify` only says yes or no: do the sentences the extractive answer would quote "
         "answer the question (yes: that answer; no: a refusal). Measured in docs/evaluation.md."
+    )
+    select_candidates: int = Field(
+        default=10, ge=2, le=30, description="Source sentences shown to the model in `select` "
+        "mode, the likeliest to answer first: more may hold the answer, fewer make the prompt "
+        "shorter and the answer faster (docs/evaluation.md)."
     )
     model_path: str = Field(
         default="bundled:smollm2",

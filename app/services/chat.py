@@ -61,7 +61,6 @@ CONTINUATION = re.compile(r"^\W*(and|or|also|what about|how about|same for|et|ou
 ELLIPSIS_WORDS = 2
 MAX_HISTORY = 10
 EXTRACTIVE_SENTENCES = 3
-SENTENCES_PER_DOCUMENT = 2
 MATCHES = 8
 # Rank-fusion constant for records: few records compete, so a small constant keeps the
 # difference between first and fifth place (the chunk-level constant, 60, flattens it).
@@ -198,6 +197,7 @@ class ChatService:
                         {"retrieval_ms": retrieval.timings["retrieval_ms"]})
         state.admin = principal.at_least(Role.admin)
         state.lang = crosslingual.detect(question)
+        state.english = retrieval.english
         if not hits:
             self._not_found(state)
         else:
@@ -232,7 +232,7 @@ class ChatService:
                 yield from self._answer_without_model(state, failure, texts, vectors, query_vector)
         elif self.llm is None:
             state.prompt = self.prompts.extractive
-            for sentence in self._extractive(state.hits, query_vector, session):
+            for sentence in self._extractive(state, query_vector, session):
                 yield "token", {"text": sentence + " "}
         else:
             state.prompt = self.prompts.answer
@@ -257,7 +257,7 @@ class ChatService:
                     # Nothing the model wrote could be verified: answer from the sources.
                     state.fallback = "extractive"
                     fallback = self.guard.session(texts, vectors)
-                    for sentence in self._extractive(state.hits, query_vector, fallback):
+                    for sentence in self._extractive(state, query_vector, fallback):
                         yield "token", {"text": sentence + " "}
                     state.guard_result = session.result()
                     state.guard_result.answer = fallback.result().answer
@@ -296,7 +296,7 @@ class ChatService:
         yield "token", {"text": state.preface + " "}
         session = self.guard.session([h.text for h in state.hits],
                                      np.stack([h.vector for h in state.hits]))
-        for sentence in self._extractive(state.hits, query_vector, session):
+        for sentence in self._extractive(state, query_vector, session):
             yield "token", {"text": sentence + " "}
         state.guard_result = session.result()
         state.timings["generation_ms"] = (time.perf_counter() - started) * 1000
@@ -313,7 +313,7 @@ class ChatService:
         yield "fallback", state.model_fallback
         state.prompt = self.prompts.extractive
         session = self.guard.session(texts, vectors)
-        for sentence in self._extractive(state.hits, query_vector, session):
+        for sentence in self._extractive(state, query_vector, session):
             yield "token", {"text": sentence + " "}
         state.guard_result = session.result()
 
@@ -322,17 +322,18 @@ class ChatService:
     def _constrained(self, state: "_Answer", query_vector: np.ndarray,
                      session: GuardSession) -> Iterator[Event]:
         assert self.llm is not None
-        ranked = generation.ranked_sentences(state.hits, query_vector,
+        ranked = generation.ranked_sentences(state.hits, state.english, query_vector,
                                              self.retriever.embedder.embed)
         if self.settings.llm.mode == "select":
             state.prompt = self.prompts.select
             with _model_call():
-                chosen = generation.select_sentences(self.llm, self.prompts.select,
-                                                     state.standalone, ranked, state.usage)
+                chosen = generation.select_sentences(
+                    self.llm, self.prompts.select, state.standalone,
+                    ranked[:self.settings.llm.select_candidates], state.usage)
         else:
             # The model judges the very sentences the extractive answer would quote.
             state.prompt = self.prompts.classify
-            chosen = self._extractive_choice(state.hits, ranked)
+            chosen = ranked[:EXTRACTIVE_SENTENCES]
             with _model_call():
                 if not generation.answerable(self.llm, self.prompts.classify, state.standalone,
                                              chosen, state.usage):
@@ -348,27 +349,12 @@ class ChatService:
             yield from session.feed(f"{sentence.rstrip('.')} [{number}]. ")
         yield from session.finish()
 
-    def _extractive(self, hits: list[Hit], query_vector: np.ndarray, session: GuardSession
+    def _extractive(self, state: "_Answer", query_vector: np.ndarray, session: GuardSession
                     ) -> Iterator[str]:
-        """The most relevant source sentences, each cited: no model, nothing invented."""
-        ranked = generation.ranked_sentences(hits, query_vector, self.retriever.embedder.embed)
-        yield from self._quoted(self._extractive_choice(hits, ranked), session)
-
-    @staticmethod
-    def _extractive_choice(hits: list[Hit], ranked: list[tuple[int, str]]
-                           ) -> list[tuple[int, str]]:
-        chosen: list[tuple[int, str]] = []
-        per_document: dict[str, int] = {}
-        for number, sentence in ranked:
-            doc_id = hits[number - 1].doc_id
-            # A few sentences per document: room for a second source, and for a record's
-            # answer sentence after its title sentence.
-            if per_document.get(doc_id, 0) < SENTENCES_PER_DOCUMENT:
-                chosen.append((number, sentence))
-                per_document[doc_id] = per_document.get(doc_id, 0) + 1
-            if len(chosen) == EXTRACTIVE_SENTENCES:
-                break
-        return chosen
+        """The source sentences likeliest to answer, each cited: no model, nothing invented."""
+        ranked = generation.ranked_sentences(state.hits, state.english, query_vector,
+                                             self.retriever.embedder.embed)
+        yield from self._quoted(ranked[:EXTRACTIVE_SENTENCES], session)
 
     # -- pieces -------------------------------------------------------------------------
 
@@ -535,6 +521,7 @@ class _Answer:
         self.model_fallback: dict[str, Any] | None = None  # the model failed (see ModelFailure)
         self.admin = False  # whether the caller may see a failure's detail
         self.lang = crosslingual.ENGLISH  # of the question
+        self.english = standalone  # the standalone question, in English when translated
         self.notice = ""  # the answer quotes English sources, said in the question's language
         self.notice_last = False  # known only after a capable model had answered
 
