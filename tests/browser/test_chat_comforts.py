@@ -4,6 +4,7 @@ the API key on the server, or in the browser for anonymous visitors), the interf
 French, and a dark scheme that keeps its contrast."""
 
 import json
+import re
 
 import pytest
 
@@ -182,11 +183,17 @@ def test_a_french_browser_gets_the_interface_in_french(site: Site, page_for) -> 
     expect(answer.locator(".feedback")).to_contain_text("Utile ?")
     shoot(page, "chat-fr.png")
 
-    page.get_by_role("link", name="English").click()
-    expect(page.locator("h1")).to_have_text("Ask the repository")
+    page.goto(site.url + "/usecases?gsbpm=5.2")
+    expect(page.locator("#results-heading")).to_have_text(re.compile(r"^\d+ cas d’usage$"))
+    expect(page.locator("#active-filters button")).to_have_attribute(
+        "aria-label", re.compile("^Retirer le filtre GSBPM : "))
+
+    page.get_by_role("link", name="English").click()  # the switch keeps the page's filters
+    expect(page).to_have_url(site.url + "/usecases?gsbpm=5.2&lang=en")
+    expect(page.locator("#results-heading")).to_have_text(re.compile(r"^\d+ use cases$"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.goto(site.url + "/usecases")  # the choice is kept
-    expect(page.locator("h1")).to_have_text("Use cases")
+    page.goto(site.url + "/")  # the choice is kept
+    expect(page.locator("h1")).to_have_text("Ask the repository")
 
 
 @pytest.mark.parametrize("scheme", ["dark", "light"])
