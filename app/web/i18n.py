@@ -23,7 +23,8 @@ DEFAULT = "en"
 COOKIE = "gaios_lang"
 SLOT = re.compile(r"\{\{t:([\w.-]+)\}\}")
 # One entry of Accept-Language: a tag such as fr-CH, then optionally ;q=0.8
-ACCEPT_ENTRY = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
+ACCEPT_ENTRY = re.compile(
+    r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
 
 
 @cache

@@ -29,7 +29,10 @@ STATSCHAT = "What is StatsChat?"
 # behind it.
 CONTRAST = """(el) => {
   const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const channel = (v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
   const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
   let node = el, bg = null;
   while (node && node.nodeType === 1) {
@@ -68,7 +71,8 @@ def test_stop_aborts_the_answer_and_it_can_be_asked_again(site: Site, page_for) 
     expect(page.locator("#ask-button")).to_be_disabled()
     stop.click()
     answer = page.locator(".answer").first
-    expect(answer.locator('[data-badge="stopped"]')).to_have_text("Stopped: the answer is incomplete")
+    expect(answer.locator('[data-badge="stopped"]')).to_have_text(
+        "Stopped: the answer is incomplete")
     expect(page.locator("#ask-status")).to_have_text("Stopped. The incomplete answer is not kept.")
     expect(stop).to_be_hidden()
     expect(page.locator("#ask-button")).to_be_enabled()

@@ -166,7 +166,7 @@ def render(request: Request, page: str, title: str, *, status_code: int = 200,
                             headers={"Content-Language": lang, "Vary": "Accept-Language, Cookie"})
     if request.query_params.get("lang") == lang:  # the switch was used: keep the choice
         response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, path="/",
-                            samesite="lax")
+                            httponly=True, samesite="lax")
     return response
 
 
