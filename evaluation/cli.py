@@ -68,7 +68,8 @@ def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
 @click.option("--thresholds", type=click.Path(exists=True, path_type=Path),
               help="Exit non-zero when a metric is outside its limit in this YAML file.")
 @click.option("--compare", "compare_runs", nargs=2, type=click.Path(exists=True, path_type=Path),
-              help="Show the metric deltas between two runs (folders or results.json).")
+              help="Show the metric deltas between two runs (folders or results.json) and write "
+              "a comparison chart, compare-A-vs-B.html, in --out.")
 @click.option("--judge-url", help="OpenAI-compatible endpoint of an LLM judge (e.g. "
               "http://127.0.0.1:8080/v1): adds RAGAS faithfulness and answer relevancy to the "
               "answers suite.")
@@ -86,9 +87,9 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
                  judge_model: str | None, judge_key: str | None, judge_timeout: float,
                  judge_questions: int) -> None:
     """Run evaluation SUITE (retrieval, answers, hallucination, confidentiality, all)."""
-    from evaluation.report import check_thresholds, write_run  # matplotlib: only when reporting
+    from evaluation.report import check_thresholds, load_thresholds, write_run  # matplotlib
     if compare_runs:
-        print_comparison(*compare_runs)
+        print_comparison(*compare_runs, out=out)
         return
     if suite is None:
         raise click.UsageError("name a suite, or use --compare RUN_A RUN_B")
@@ -104,7 +105,8 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
                             judge=judge)
     result = run(evaluation, suites)
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{result['settings']['backend']}-{suite}"
-    results, report = write_run(result, out / name)
+    results, report = write_run(result, out / name,
+                                load_thresholds(thresholds) if thresholds else None)
     for suite_name, body in result["suites"].items():
         click.echo(f"{suite_name}: {json.dumps(body['metrics'])}")
         for note in body["notes"]:
@@ -119,10 +121,11 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
         click.echo(f"all thresholds in {thresholds} met")
 
 
-def print_comparison(a: Path, b: Path) -> None:
-    from evaluation.report import compare, load_run  # matplotlib: only when reporting
+def print_comparison(a: Path, b: Path, *, out: Path) -> None:
+    from evaluation.report import compare, load_run, write_comparison  # matplotlib
     run_a, run_b = load_run(a), load_run(b)
     click.echo(f"{'metric':55} {'A':>10} {'B':>10} {'B-A':>10}")
     for name, va, vb, delta in compare(run_a, run_b):
         fmt = lambda x: "-" if x is None else f"{x:.4g}"  # noqa: E731
         click.echo(f"{name:55} {fmt(va):>10} {fmt(vb):>10} {fmt(delta):>10}")
+    click.echo(f"comparison chart: {write_comparison(a, b, out)}")

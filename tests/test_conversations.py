@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.db.models import ConversationTurnRow
 from app.main import create_app
+from app.schemas.conversations import ConversationList, ConversationPublic
 from app.services.auth import Role
 from tests.conftest import make_key
 
@@ -110,3 +111,59 @@ def test_old_conversations_without_an_owner_cannot_be_continued(client: TestClie
                                         content="a question from before"))
     assert follow_up(client, "legacy-0001").status_code == 404
 
+
+
+# -- the list of past conversations (the chat page's history) -----------------------------
+
+OTHER = "Which offices use retrieval-augmented generation for dissemination?"
+
+
+def test_a_key_lists_its_conversations_latest_first_titled_by_the_first_question(
+    client: TestClient,
+) -> None:
+    owner = make_key(client, Role.reader)
+    older = start(client, owner)
+    newer = client.post("/api/v1/chat", json={"question": OTHER}, headers=owner).json()
+    assert follow_up(client, older, owner).status_code == 200  # the older one is active again
+    listed = client.get("/api/v1/conversations", headers=owner)
+    assert listed.status_code == 200
+    body = ConversationList.model_validate(listed.json())
+    assert body.count == 2
+    assert [(c.id, c.title, c.turns) for c in body.data] == [
+        (older, QUESTION, 2), (newer["conversation_id"], OTHER, 1)]
+
+
+def test_a_conversation_reads_back_its_answers_with_their_citations(client: TestClient) -> None:
+    owner = make_key(client, Role.reader)
+    answer = client.post("/api/v1/chat", json={"question": QUESTION}, headers=owner).json()
+    read = client.get(f"/api/v1/conversations/{answer['conversation_id']}", headers=owner)
+    assert read.status_code == 200
+    saved = ConversationPublic.model_validate(read.json()).turns
+    assert [(t.answer_id, t.question, t.answer) for t in saved] == [
+        (answer["answer_id"], QUESTION, answer["answer"])]
+    assert [c.model_dump() for c in saved[0].citations] == answer["citations"]
+
+
+@pytest.mark.parametrize("other", [Role.reader, Role.admin, Role.anonymous])
+def test_nobody_else_lists_or_reads_a_keys_conversations(client: TestClient, other: Role) -> None:
+    conversation_id = start(client, make_key(client, Role.reader))
+    headers = {} if other == Role.anonymous else make_key(client, other)
+    assert client.get("/api/v1/conversations", headers=headers).json()["count"] == 0
+    read = client.get(f"/api/v1/conversations/{conversation_id}", headers=headers)
+    assert read.status_code == 404 and QUESTION not in read.text
+    assert read.json()["error"]["details"] == [{"field": "conversation_id", "reason": "unknown"}]
+
+
+def test_an_anonymous_browser_session_lists_only_its_own(
+    browsers: tuple[TestClient, TestClient]
+) -> None:
+    a, b = browsers
+    conversation_id = start(a)
+    assert [c["id"] for c in a.get("/api/v1/conversations").json()["data"]] == [conversation_id]
+    assert b.get("/api/v1/conversations").json()["data"] == []
+
+
+def test_a_malformed_conversation_id_is_a_422_naming_the_field(client: TestClient) -> None:
+    response = client.get("/api/v1/conversations/no%20spaces")
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "conversation_id"

@@ -29,8 +29,11 @@ def test_eval_all_writes_json_and_html_and_runs_compare(tmp_path: Path,
     html = (run_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4 and "Worst failures" in html
 
-    compared = runner.invoke(main, ["eval", "--compare", str(run_dir), str(run_dir)])
+    compared = runner.invoke(main, ["eval", "--compare", str(run_dir), str(run_dir),
+                                    "--out", str(tmp_path / "runs")])
     assert compared.exit_code == 0 and "retrieval.hit@5" in compared.output
+    chart = tmp_path / "runs" / f"compare-{run_dir.name}-vs-{run_dir.name}.html"
+    assert chart.read_text().count("data:image/png;base64,") == 2
 
 
 def test_thresholds_gate_exits_non_zero(tmp_path: Path) -> None:

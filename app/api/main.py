@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.api.routes import (
     changes,
     chat,
+    conversations,
     documents,
     exports,
     feedback,
@@ -24,6 +25,7 @@ api_router.include_router(meta.router)
 api_router.include_router(search.router)
 api_router.include_router(documents.router)
 api_router.include_router(chat.router)
+api_router.include_router(conversations.router)
 api_router.include_router(feedback.router)
 api_router.include_router(keys.router)
 api_router.include_router(harvest.router)

@@ -15,6 +15,7 @@ from app.prompts import PromptTemplate, load_prompts
 from app.services.auth import KeyStore
 from app.services.changes import ChangeFeed
 from app.services.chat import ChatService, Prompts
+from app.services.conversations import ConversationService
 from app.services.feedback import FeedbackService
 from app.services.corpus import CorpusDocument, load_documents, load_usecases
 from app.services.harvest import HarvestService
@@ -48,6 +49,10 @@ class Container:
     @cached_property
     def changes(self) -> ChangeFeed:
         return ChangeFeed(self.db)
+
+    @cached_property
+    def conversations(self) -> ConversationService:
+        return ConversationService(self.db)
 
     @cached_property
     def feedback(self) -> FeedbackService:

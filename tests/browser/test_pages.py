@@ -100,8 +100,10 @@ def page_for(browser: "sync_api.Browser") -> Iterator:  # type: ignore[type-arg]
     """Pages in fresh browser contexts; a script error on any of them fails the test."""
     contexts, errors = [], []
 
-    def open_page(width: int = 1280, height: int = 900) -> "sync_api.Page":
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    def open_page(width: int = 1280, height: int = 900, **options: object) -> "sync_api.Page":
+        """`options` go to the browser context (locale, color_scheme, permissions)."""
+        options = {"locale": "en-GB", **options}
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         context.set_default_timeout(20_000)
         contexts.append(context)
         page = context.new_page()

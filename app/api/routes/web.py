@@ -9,6 +9,7 @@ Security headers (CSP: this origin only, no inline script or style) come from
 """
 
 import html
+import json
 import secrets
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from app.errors import AppError, Forbidden, InvalidRecord, NotFound, Unauthorize
 from app.services.auth import ANONYMOUS, Principal
 from app.services.landscape import build_landscape
 from app.services.roles import Action, authorize
+from app.web import i18n
 from app.web.feedback import PAGE_SIZE as FEEDBACK_PAGE
 from app.web.feedback import filters_form, results_html
 from app.web.landscape import Links, landscape_html
@@ -36,7 +38,7 @@ STATIC_DIR = WEB_DIR / "static"
 TEMPLATES_DIR = WEB_DIR / "templates"
 COOKIE = "gaios_key"
 COOKIE_MAX_AGE = 12 * 3600
-ASSET_VERSION = "1"
+ASSET_VERSION = "2"
 FEEDBACK_FILTERS = ("rating", "since", "until", "conversation_id", "has_comment")
 
 router = APIRouter(include_in_schema=False)
@@ -120,29 +122,62 @@ def template(name: str) -> str:
     return (TEMPLATES_DIR / name).read_text(encoding="utf-8")
 
 
-def render(page: str, title: str, *, status_code: int = 200, **values: str) -> HTMLResponse:
-    """The page template inside the layout. `values` fill `{{name}}` slots and are
-    HTML-escaped unless their name ends in `_html`."""
-    body = template(f"{page}.html")
+def language(request: Request) -> str:
+    """The page's language: `?lang=`, else the `gaios_lang` cookie, else Accept-Language."""
+    return i18n.choose(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
+                       request.headers.get("accept-language"))
+
+
+def language_links(lang: str) -> str:
+    """The header's language switch: one link per language, in that language."""
+    current = ' aria-current="true"'
+    return "".join(
+        f'<li><a href="?lang={code}" hreflang="{code}" lang="{code}" data-lang="{code}"'
+        f'{current if code == lang else ""}>{html.escape(name)}</a></li>'
+        for code, name in i18n.LANGUAGES.items())
+
+
+def strings_json(lang: str) -> str:
+    """The language's catalogue for the page's scripts, safe inside a <script> element."""
+    return json.dumps(i18n.catalogue(lang), ensure_ascii=False).replace("<", "\\u003c")
+
+
+def render(request: Request, page: str, title: str, *, status_code: int = 200,
+           **values: str) -> HTMLResponse:
+    """The page template inside the layout, in the caller's language. `{{t:key}}` slots
+    take the language's text for `key` (`title` is a key too); `values` fill `{{name}}`
+    slots and are HTML-escaped unless their name ends in `_html`. Text slots are filled
+    first, so a value (a use-case id from the URL) cannot bring in one."""
+    lang = language(request)
+    body = i18n.fill_slots(lang, template(f"{page}.html"), html.escape)
     for name, value in values.items():
         body = body.replace("{{" + name + "}}", value if name.endswith("_html") else html.escape(value))
-    full = title if title == "GAIOS" else f"{title} · GAIOS"
-    text = (template("layout.html")
+    heading = i18n.translate(lang, title) if title in i18n.catalogue(lang) else title
+    full = heading if heading == "GAIOS" else f"{heading} · GAIOS"
+    text = (i18n.fill_slots(lang, template("layout.html"), html.escape)
+            .replace("{{lang}}", lang)
             .replace("{{title}}", html.escape(full))
             .replace("{{page}}", page)
             .replace("{{v}}", ASSET_VERSION)
+            .replace("{{strings_json}}", strings_json(lang))
+            .replace("{{language_links_html}}", language_links(lang))
             .replace("{{content_html}}", body))
-    return HTMLResponse(text, status_code=status_code)
+    response = HTMLResponse(text, status_code=status_code,
+                            headers={"Content-Language": lang, "Vary": "Accept-Language, Cookie"})
+    if request.query_params.get("lang") == lang:  # the switch was used: keep the choice
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, path="/",
+                            httponly=True, samesite="lax")
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)
-def chat_page() -> HTMLResponse:
-    return render("chat", "Ask GAIOS")
+def chat_page(request: Request) -> HTMLResponse:
+    return render(request, "chat", "title.chat")
 
 
 @router.get("/usecases", response_class=HTMLResponse)
-def usecases_page() -> HTMLResponse:
-    return render("usecases", "Use cases")
+def usecases_page(request: Request) -> HTMLResponse:
+    return render(request, "usecases", "title.usecases")
 
 
 @router.get("/usecases/{usecase_id}", response_class=HTMLResponse)
@@ -151,11 +186,13 @@ def usecase_page(usecase_id: str, request: Request, container: ContainerDep) -> 
     try:
         title = str(container.usecases.get(usecase_id, by=principal)["record"]["title"])
     except NotFound:
-        return render("notfound", "Not found", status_code=404, heading="Not found",
-                      message=f"There is no use case with the id “{usecase_id}”.")
+        lang = language(request)
+        return render(request, "notfound", "title.notfound", status_code=404,
+                      heading=i18n.translate(lang, "title.notfound"),
+                      message=i18n.translate(lang, "notfound.usecase", id=usecase_id))
     except AppError:
-        title = "Use case"
-    return render("usecase", title, usecase_id=usecase_id)
+        title = "title.usecase"
+    return render(request, "usecase", title, usecase_id=usecase_id)
 
 
 @router.get("/landscape", response_class=HTMLResponse)
@@ -169,21 +206,23 @@ def landscape_page(request: Request, container: ContainerDep) -> HTMLResponse:
         land = build_landscape(container.usecases.matching(filters_from_query(params)))
     except InvalidRecord as exc:
         reasons = "; ".join(f"{e['field']}: {e['reason']}" for e in exc.errors)
-        return render("notfound", "Landscape", status_code=422,
-                      heading="These filters cannot be shown", message=f"{exc.message}: {reasons}.")
-    shown = ", ".join(f"{k} = {v}" for k, v in params) or "none"
+        return render(request, "notfound", "title.landscape", status_code=422,
+                      heading=i18n.translate(language(request), "notfound.filters"),
+                      message=f"{exc.message}: {reasons}.")
+    shown = (", ".join(f"{k} = {v}" for k, v in params)
+             or i18n.translate(language(request), "landscape.no_filters"))
     links = Links(params)
-    return render("landscape", "Landscape", total=str(land.total), filters=shown,
+    return render(request, "landscape", "title.landscape", total=str(land.total), filters=shown,
                   browse_link=links.to(), figures_html=landscape_html(land, links))
 
 
 @router.get("/contribute", response_class=HTMLResponse)
-def contribute_page() -> HTMLResponse:
+def contribute_page(request: Request) -> HTMLResponse:
     options = "".join(
         f'<option value="{t}"{" selected" if t == "other" else ""}>'
         f'{html.escape(t.replace("_", " ").capitalize())}</option>'
         for t in DOC_TYPES)
-    return render("contribute", "Contribute", doc_type_options_html=options)
+    return render(request, "contribute", "title.contribute", doc_type_options_html=options)
 
 
 @router.get("/feedback", response_class=HTMLResponse)
@@ -193,9 +232,10 @@ def feedback_page(request: Request, container: ContainerDep) -> HTMLResponse:
     try:
         authorize(principal, Action.read_feedback)
     except (Unauthorized, Forbidden) as exc:
-        return render("notfound", "Feedback", status_code=exc.status_code, heading="Feedback",
-                      message="Users' feedback is for reviewers and administrators: sign in "
-                              "with a reviewer or administrator key (top of the page).")
+        lang = language(request)
+        return render(request, "notfound", "title.feedback", status_code=exc.status_code,
+                      heading=i18n.translate(lang, "title.feedback"),
+                      message=i18n.translate(lang, "feedback.signin"))
     params = {k: v[:40] for k in FEEDBACK_FILTERS if (v := request.query_params.get(k, ""))}
     try:
         offset = max(0, int(request.query_params.get("offset", "0")))
@@ -207,17 +247,18 @@ def feedback_page(request: Request, container: ContainerDep) -> HTMLResponse:
                              True if params.get("has_comment") == "true" else None)
     except InvalidRecord as exc:
         reasons = "; ".join(f"{d['field']}: {d['reason']}" for d in exc.errors)
-        return render("notfound", "Feedback", status_code=422,
-                      heading="These filters cannot be shown", message=f"{reasons}.")
+        return render(request, "notfound", "title.feedback", status_code=422,
+                      heading=i18n.translate(language(request), "notfound.filters"),
+                      message=f"{reasons}.")
     except ValueError:
-        return render("notfound", "Feedback", status_code=422,
-                      heading="These filters cannot be shown",
+        return render(request, "notfound", "title.feedback", status_code=422,
+                      heading=i18n.translate(language(request), "notfound.filters"),
                       message="rating must be 1 or -1, offset a number.")
     page = container.feedback.page(filters, limit=FEEDBACK_PAGE, offset=offset)
-    return render("feedback", "Feedback", filters_html=filters_form(params),
+    return render(request, "feedback", "title.feedback", filters_html=filters_form(params),
                   results_html=results_html(page.items, page.total, offset, params))
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_page() -> HTMLResponse:
-    return render("review", "Review queue")
+def review_page(request: Request) -> HTMLResponse:
+    return render(request, "review", "title.review")

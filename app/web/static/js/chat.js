@@ -1,24 +1,31 @@
 // The chat page: a question streams its answer from POST /api/v1/chat/stream
-// (Server-Sent Events read with fetch() + ReadableStream), citations open the cited
-// passage in a side panel, matching use cases are shown as cards, and the turns of
-// this browser session are kept in sessionStorage.
+// (Server-Sent Events read with fetch() + ReadableStream, which a Stop button aborts),
+// citations open the cited passage in a side panel, matching use cases are shown as
+// cards, and each answer can be copied with its sources or (the last one) asked again.
+// The open conversation is kept in sessionStorage; the list of past conversations comes
+// from GET /api/v1/conversations for key holders and from localStorage for anonymous
+// visitors (their conversations are bound to a browser session on the server).
 
-import { API, ApiError, api, describeError, externalLink, fill, h, humanise, initPage } from "./common.js";
+import { API, ApiError, api, currentSession, describeError, externalLink, fill, formatDate, h, humanise, initPage, onSessionChange } from "./common.js";
+import { t, tn } from "./i18n.js";
 
 const STORE = "gaios.chat.v1";
+const HISTORY = "gaios.chat.history.v1";
+const HISTORY_LIMIT = 30;
 const SVG = "http://www.w3.org/2000/svg";
 const THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
 
 const REFUSALS = {
-  not_found: ["warn", "Not found in the repository"],
-  personal_data: ["bad", "Refused: the question contains personal data"],
-  model_declined: ["warn", "The model declined to answer"],
+  not_found: ["warn", "badge.not_found"],
+  personal_data: ["bad", "badge.personal_data"],
+  model_declined: ["warn", "badge.model_declined"],
 };
 
 const $ = (id) => document.getElementById(id);
 const form = $("ask-form");
 const input = $("question");
 const askButton = $("ask-button");
+const stopButton = $("stop-button");
 const status = $("ask-status");
 const turnsEl = $("turns");
 const panel = $("source-panel");
@@ -27,6 +34,7 @@ const layout = $("chat-layout");
 let state = load();
 let busy = false;
 let panelTrigger = null;
+let controller = null;
 
 // ---------------------------------------------------------------------- storage
 
@@ -42,6 +50,25 @@ function save() {
   try {
     sessionStorage.setItem(STORE, JSON.stringify(state));
   } catch { /* storage full or disabled: the page still works */ }
+  if (!currentSession().authenticated && state.conversationId && state.turns.length) keepLocally(state);
+}
+
+/** The conversations this browser kept for an anonymous visitor, latest first. */
+function localHistory() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(HISTORY));
+    if (Array.isArray(saved)) return saved;
+  } catch { /* a broken entry is an empty history */ }
+  return [];
+}
+
+function keepLocally(conversation) {
+  const others = localHistory().filter((c) => c.id !== conversation.conversationId);
+  const entry = { id: conversation.conversationId, title: conversation.turns[0].question,
+    updated_at: new Date().toISOString(), turns: conversation.turns };
+  try {
+    localStorage.setItem(HISTORY, JSON.stringify([entry, ...others].slice(0, HISTORY_LIMIT)));
+  } catch { /* storage full or disabled: the list is not kept */ }
 }
 
 // ---------------------------------------------------------------------- SSE over POST
@@ -97,7 +124,7 @@ function answerNodes(text, sources, turnId) {
         nodes.push(source
           ? h("a", {
             class: "cite", href: `#src-${turnId}-${n}`, "data-turn": turnId, "data-n": n,
-            "aria-label": `Source ${n}: ${source.title}`, "aria-controls": "source-panel", "aria-expanded": "false",
+            "aria-label": t("chat.cite_label", { n, title: source.title }), "aria-controls": "source-panel", "aria-expanded": "false",
           }, `[${n}]`)
           : `[${n}]`);
       });
@@ -111,7 +138,7 @@ function answerNodes(text, sources, turnId) {
 function sourceMeta(source) {
   const parts = [humanise(source.doc_type)];
   if (source.section) parts.push(source.section);
-  if (source.page) parts.push(`page ${source.page}`);
+  if (source.page) parts.push(t("chat.page", { page: source.page }));
   return parts.filter(Boolean).join(" · ");
 }
 
@@ -134,23 +161,23 @@ function useCaseCards(usecases) {
 function badges(response) {
   const items = [];
   if (response.refused) {
-    const [kind, text] = REFUSALS[response.refusal_reason] || ["warn", "No answer"];
-    items.push(h("span", { class: `badge ${kind}`, "data-badge": "refused" }, text));
+    const [kind, key] = REFUSALS[response.refusal_reason] || ["warn", "badge.no_answer"];
+    items.push(h("span", { class: `badge ${kind}`, "data-badge": "refused" }, t(key)));
   }
   if (response.answer_status === "partial") {
-    items.push(h("span", { class: "badge warn", "data-badge": "partial" }, "Partial answer: the sources do not give what was asked"));
+    items.push(h("span", { class: "badge warn", "data-badge": "partial" }, t("badge.partial")));
   }
   if (response.fallback) {
     items.push(h("span", { class: "badge warn", "data-badge": "fallback", title: response.fallback.message },
-      "Model unavailable: quoted from the sources"));
+      t("badge.fallback")));
   } else if (!response.grounded) {
-    items.push(h("span", { class: "badge warn", "data-badge": "ungrounded" }, "Checked: some generated text was removed"));
+    items.push(h("span", { class: "badge warn", "data-badge": "ungrounded" }, t("badge.ungrounded")));
   } else if (!response.refused) {
-    items.push(h("span", { class: "badge ok", "data-badge": "grounded" }, "Checked against the sources"));
+    items.push(h("span", { class: "badge ok", "data-badge": "grounded" }, t("badge.grounded")));
   }
   if (response.redactions && response.redactions.length) {
     const kinds = response.redactions.map((r) => humanise(r.toLowerCase())).join(", ");
-    items.push(h("span", { class: "badge info", "data-badge": "redacted" }, `Personal data removed from your question (${kinds})`));
+    items.push(h("span", { class: "badge info", "data-badge": "redacted" }, t("badge.redacted", { kinds })));
   }
   return items;
 }
@@ -160,17 +187,17 @@ function guardDetails(response) {
   const removed = (response.sentences || []).filter((s) => !s.supported);
   if (response.grounded && !removed.length) return null;
   const points = [];
-  if (guard.removed_sentences) points.push(h("li", {}, `${guard.removed_sentences} generated sentence(s) were not supported by the sources and were removed.`));
+  if (guard.removed_sentences) points.push(h("li", {}, t("guard.removed", { n: guard.removed_sentences })));
   if (guard.fabricated_citations && guard.fabricated_citations.length) {
-    points.push(h("li", {}, `Citations to sources that were not provided were dropped: ${guard.fabricated_citations.map((n) => `[${n}]`).join(", ")}.`));
+    points.push(h("li", {}, t("guard.fabricated", { list: guard.fabricated_citations.map((n) => `[${n}]`).join(", ") })));
   }
-  if (guard.fallback) points.push(h("li", {}, "The answer fell back to sentences extracted from the sources."));
+  if (guard.fallback) points.push(h("li", {}, t("guard.extractive")));
   if (response.fallback) points.push(h("li", {}, response.fallback.message));
-  if (response.fallback?.detail) points.push(h("li", { class: "fallback-detail" }, `Detail (shown to administrators): ${response.fallback.detail}`));
+  if (response.fallback?.detail) points.push(h("li", { class: "fallback-detail" }, t("guard.detail", { detail: response.fallback.detail })));
   for (const s of removed) {
     points.push(h("li", { class: "removed-sentence" }, h("del", {}, s.text), ` (${s.reason})`));
   }
-  const summary = response.fallback ? "Why this answer quotes the sources" : "What the check removed";
+  const summary = response.fallback ? t("guard.why_quotes") : t("guard.what_removed");
   return h("details", { class: "guard-details" }, h("summary", {}, summary), h("ul", {}, points));
 }
 
@@ -191,8 +218,8 @@ function thumb(down) {
 
 let commentForms = 0;
 
-function feedback(turn, index) {
-  const note = h("span", { class: "status", role: "status" }, turn.rating ? "Thank you for your feedback." : "");
+function feedback(turn) {
+  const note = h("span", { class: "status", role: "status" }, turn.rating ? t("feedback.thanks") : "");
   const send = async (rating, button, comment) => {
     for (const b of wrap.querySelectorAll("button")) b.disabled = true;
     try {
@@ -201,10 +228,9 @@ function feedback(turn, index) {
       await api(`${API}/feedback`, { method: "POST", json });
       button.setAttribute("aria-pressed", "true");
       turn.rating = rating;
-      state.turns[index] = turn;
       save();
       commentForm.hidden = true;
-      note.textContent = "Thank you for your feedback.";
+      note.textContent = t("feedback.thanks");
     } catch (err) {
       for (const b of wrap.querySelectorAll("button")) b.disabled = false;
       note.textContent = describeError(err);
@@ -215,14 +241,14 @@ function feedback(turn, index) {
   const comment = h("textarea", { id: commentId, class: "feedback-comment", rows: "2", maxlength: "2000",
     "aria-describedby": `${commentId}-hint` });
   const commentForm = h("form", { class: "feedback-form", hidden: true },
-    h("label", { for: commentId }, "What was wrong with this answer? (optional)"),
+    h("label", { for: commentId }, t("feedback.what_wrong")),
     comment,
-    h("p", { class: "hint", id: `${commentId}-hint` }, "Evaluators read these comments. Do not include personal data: it is removed before the comment is stored."),
-    h("button", { type: "submit", class: "button" }, "Send feedback"));
+    h("p", { class: "hint", id: `${commentId}-hint` }, t("feedback.comment_hint")),
+    h("button", { type: "submit", class: "button" }, t("feedback.send")));
   const up = h("button", { type: "button", "aria-pressed": String(turn.rating === 1), disabled: Boolean(turn.rating), "data-rating": "1" },
-    thumb(false), h("span", { class: "visually-hidden" }, "Helpful"));
+    thumb(false), h("span", { class: "visually-hidden" }, t("feedback.helpful")));
   const down = h("button", { type: "button", "aria-pressed": String(turn.rating === -1), disabled: Boolean(turn.rating), "data-rating": "-1" },
-    thumb(true), h("span", { class: "visually-hidden" }, "Not helpful"));
+    thumb(true), h("span", { class: "visually-hidden" }, t("feedback.not_helpful")));
   up.addEventListener("click", () => send(1, up));
   down.addEventListener("click", () => {
     down.setAttribute("aria-expanded", "true");
@@ -235,9 +261,58 @@ function feedback(turn, index) {
     event.preventDefault();
     send(-1, down, comment.value.trim());
   });
-  const wrap = h("div", { class: "feedback", role: "group", "aria-label": "Rate this answer" },
-    h("span", {}, "Useful?"), up, down, note, commentForm);
+  const wrap = h("div", { class: "feedback", role: "group", "aria-label": t("feedback.group") },
+    h("span", {}, t("feedback.useful")), up, down, note, commentForm);
   return wrap;
+}
+
+/** The answer and its numbered sources as plain text, for the clipboard. */
+function plainAnswer(response) {
+  const lines = [String(response.answer || "").trim()];
+  if (response.citations && response.citations.length) {
+    lines.push("", t("chat.sources"));
+    for (const c of response.citations) {
+      const where = [c.section, c.page ? t("chat.page", { page: c.page }) : null, c.url].filter(Boolean).join(", ");
+      lines.push(`[${c.number}] ${c.title}${where ? ` (${where})` : ""}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  // Plain-HTTP deployments have no Clipboard API: copy through a selected text area.
+  const area = h("textarea", { class: "visually-hidden", "aria-hidden": "true", tabindex: "-1" });
+  area.value = text;
+  document.body.appendChild(area);
+  area.select();
+  const copied = document.execCommand("copy");
+  area.remove();
+  if (!copied) throw new Error(t("chat.copy_failed"));
+}
+
+/** Copy and, on the last answer, regenerate. */
+function answerActions(turn, isLast) {
+  const note = h("span", { class: "status", role: "status" });
+  const copy = h("button", { type: "button", class: "button small", "data-action": "copy" }, t("chat.copy"));
+  copy.addEventListener("click", async () => {
+    try {
+      await copyText(plainAnswer(turn.response));
+      note.textContent = t("chat.copied");
+    } catch (err) {
+      note.textContent = err.message || t("chat.copy_failed");
+    }
+  });
+  const actions = [copy];
+  if (isLast) {
+    const again = h("button", { type: "button", class: "button small", "data-action": "regenerate" }, t("chat.regenerate"));
+    again.addEventListener("click", () => regenerate());
+    actions.push(again);
+  }
+  return h("div", { class: "answer-actions", role: "group", "aria-label": t("chat.actions") }, actions, note);
 }
 
 /** The elements of one turn: question bubble and an answer article to fill. */
@@ -246,16 +321,16 @@ let shells = 0;
 function turnShell(question) {
   const number = ++shells;
   const turnId = `t${number}`;
-  const article = h("article", { class: "answer", "aria-label": `Answer ${number}`, "data-turn": turnId });
+  const article = h("article", { class: "answer", "aria-label": t("chat.answer_n", { n: number }), "data-turn": turnId });
   const li = h("li", { class: "turn", id: `turn-${turnId}` },
-    h("p", { class: "question-bubble" }, h("span", { class: "visually-hidden" }, "You asked: "), question),
+    h("p", { class: "question-bubble" }, h("span", { class: "visually-hidden" }, t("chat.you_asked")), question),
     article);
   turnsEl.appendChild(li);
   return { turnId, article, li };
 }
 
 /** Fill an answer article from a finished response (also used for saved turns). */
-function renderFinal(article, turnId, turn, index) {
+function renderFinal(article, turnId, turn, isLast) {
   const response = turn.response;
   const sources = new Map((response.citations || []).map((c) => [c.number, c]));
   sourcesByTurn.set(turnId, sources);
@@ -265,16 +340,19 @@ function renderFinal(article, turnId, turn, index) {
     guardDetails(response),
   ];
   if (response.citations && response.citations.length) {
-    parts.push(h("section", { class: "answer-section", "aria-label": "Sources" },
-      h("h3", {}, "Sources"), sourceList(response.citations, turnId)));
+    parts.push(h("section", { class: "answer-section", "aria-label": t("chat.sources") },
+      h("h3", {}, t("chat.sources")), sourceList(response.citations, turnId)));
   }
   if (response.usecases && response.usecases.length) {
-    parts.push(h("section", { class: "answer-section", "aria-label": "Matching use cases" },
-      h("h3", {}, response.refused ? "Closest use cases" : "Matching use cases"), useCaseCards(response.usecases)));
+    const heading = response.refused ? t("chat.closest_usecases") : t("chat.matching_usecases");
+    parts.push(h("section", { class: "answer-section", "aria-label": heading },
+      h("h3", {}, heading), useCaseCards(response.usecases)));
   }
   const seconds = response.timings?.total_ms ? ` · ${(response.timings.total_ms / 1000).toFixed(1)} s` : "";
-  parts.push(h("div", { class: "answer-foot" }, feedback(turn, index),
-    h("span", { class: "answer-meta" }, `Answered by: ${response.backend}${response.model && response.model !== "none" ? ` (${response.model})` : ""}${seconds}`)));
+  const model = response.model && response.model !== "none" ? ` (${response.model})` : "";
+  parts.push(answerActions(turn, isLast));
+  parts.push(h("div", { class: "answer-foot" }, feedback(turn),
+    h("span", { class: "answer-meta" }, `${t("chat.answered_by", { backend: response.backend })}${model}${seconds}`)));
   fill(article, parts);
   article.removeAttribute("aria-busy");
 }
@@ -282,6 +360,19 @@ function renderFinal(article, turnId, turn, index) {
 function renderError(article, message) {
   fill(article, h("p", { class: "error-box", role: "alert" }, message));
   article.removeAttribute("aria-busy");
+}
+
+/** Draw every turn of the open conversation (after a reload or choosing one). */
+function renderConversation() {
+  turnsEl.replaceChildren();
+  sourcesByTurn.clear();
+  const none = !state.turns.length;
+  $("empty-state").hidden = !none;
+  $("suggestions").hidden = !none;
+  state.turns.forEach((turn, index) => {
+    const { turnId, article } = turnShell(turn.question);
+    renderFinal(article, turnId, turn, index === state.turns.length - 1);
+  });
 }
 
 // ---------------------------------------------------------------------- source panel
@@ -294,10 +385,10 @@ function openSource(turnId, n, trigger) {
   for (const el of document.querySelectorAll('.cite[aria-expanded="true"]')) el.setAttribute("aria-expanded", "false");
   if (trigger && trigger.classList.contains("cite")) trigger.setAttribute("aria-expanded", "true");
   panelTrigger = trigger || null;
-  $("source-panel-title").textContent = `Source [${n}]`;
+  $("source-panel-title").textContent = t("chat.source_n", { n });
   const links = [];
-  if (source.url) links.push(h("li", {}, externalLink(source.url, "Open the original source")));
-  if (source.doc_type === "usecase") links.push(h("li", {}, h("a", { href: `/usecases/${encodeURIComponent(source.doc_id)}` }, "View the use-case record")));
+  if (source.url) links.push(h("li", {}, externalLink(source.url, t("chat.open_original"))));
+  if (source.doc_type === "usecase") links.push(h("li", {}, h("a", { href: `/usecases/${encodeURIComponent(source.doc_id)}` }, t("chat.view_record"))));
   fill($("source-panel-body"),
     h("h3", { id: "source-title" }, source.title),
     h("p", { class: "source-meta" }, sourceMeta(source)),
@@ -327,9 +418,20 @@ panel.addEventListener("keydown", (event) => { if (event.key === "Escape") close
 
 // ---------------------------------------------------------------------- asking
 
+function setBusy(value) {
+  busy = value;
+  askButton.disabled = value;
+  stopButton.hidden = !value;
+}
+
+/** The last answer loses its Regenerate button when a new question follows it. */
+function dropRegenerate() {
+  for (const button of turnsEl.querySelectorAll('[data-action="regenerate"]')) button.remove();
+}
+
 async function ask(question) {
-  busy = true;
-  askButton.disabled = true;
+  setBusy(true);
+  dropRegenerate();
   $("empty-state").hidden = true;
   $("suggestions").hidden = true;
   const turn = { question, response: null };
@@ -339,7 +441,7 @@ async function ask(question) {
   const cards = h("div");
   fill(article, text, cards);
   article.scrollIntoView({ block: "nearest" });
-  status.textContent = "Searching the repository…";
+  status.textContent = t("status.searching");
 
   const sources = new Map();
   sourcesByTurn.set(turnId, sources);
@@ -347,6 +449,7 @@ async function ask(question) {
   let finished = false;
   const body = { question };
   if (state.conversationId) body.conversation_id = state.conversationId;
+  controller = new AbortController();
 
   try {
     const response = await fetch(`${API}/chat/stream`, {
@@ -354,6 +457,7 @@ async function ask(question) {
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       credentials: "same-origin",
       body: JSON.stringify(body),
+      signal: controller.signal,
     });
     if (!response.ok) {
       let payload = null;
@@ -365,14 +469,12 @@ async function ask(question) {
       try { data = JSON.parse(raw); } catch { return; }
       if (event === "retrieval") {
         for (const s of data.sources || []) sources.set(s.number, s);
-        status.textContent = sources.size
-          ? `Found ${sources.size} passages; writing a checked answer…`
-          : "No passage is close enough to the question; checking…";
+        status.textContent = sources.size ? tn("status.found", sources.size) : t("status.nothing_close");
       } else if (event === "fallback") {
         // The model failed: what it wrote is dropped, sentences from the sources follow.
         streamed = "";
         fill(text, []);
-        status.textContent = data.message || "The language model is unavailable; quoting the sources.";
+        status.textContent = data.message || t("status.fallback");
       } else if (event === "token") {
         streamed += data.text || "";
         fill(text, answerNodes(streamed, sources, turnId));
@@ -380,8 +482,8 @@ async function ask(question) {
         for (const c of data) sources.set(c.number, c);
       } else if (event === "usecases") {
         if (data.length) {
-          fill(cards, h("section", { class: "answer-section", "aria-label": "Matching use cases" },
-            h("h3", {}, "Matching use cases"), useCaseCards(data)));
+          fill(cards, h("section", { class: "answer-section", "aria-label": t("chat.matching_usecases") },
+            h("h3", {}, t("chat.matching_usecases")), useCaseCards(data)));
         }
       } else if (event === "done") {
         finished = true;
@@ -389,35 +491,74 @@ async function ask(question) {
         state.conversationId = data.conversation_id;
         state.turns.push(turn);
         save();
-        renderFinal(article, turnId, turn, state.turns.length - 1);
+        renderFinal(article, turnId, turn, true);
         const n = (data.citations || []).length;
-        status.textContent = data.refused ? "Answered: not found in the repository."
-          : data.answer_status === "partial" ? `Partial answer ready with ${n} citation${n === 1 ? "" : "s"}: the sources do not give what was asked.`
-          : `Answer ready with ${n} citation${n === 1 ? "" : "s"}.`;
+        status.textContent = data.refused ? t("status.refused")
+          : data.answer_status === "partial" ? tn("status.partial", n) : tn("status.ready", n);
+        refreshHistory();
       } else if (event === "error") {
         finished = true;
-        renderError(article, `The answer could not be completed: ${data.message || "unknown error"}.`);
+        renderError(article, t("chat.incomplete", { message: data.message || t("chat.unknown_error") }));
         status.textContent = "";
       }
     });
     if (!finished) {
-      renderError(article, "The answer stream ended early. Please try again.");
+      renderError(article, t("chat.ended_early"));
       status.textContent = "";
     }
   } catch (err) {
-    li.remove();
-    if (err instanceof ApiError && err.status === 422) {
-      const detail = err.details.find((d) => String(d.field).startsWith("question"));
-      showQuestionError(detail ? `Question: ${detail.reason}` : describeError(err));
+    if (err.name === "AbortError") {
+      stopped(article, text, question);
+    } else if (err instanceof ApiError && err.status === 404 && state.conversationId
+      && err.details.some((d) => d.field === "conversation_id")) {
+      // A conversation kept in this browser that the server no longer continues (its
+      // anonymous session ended): the question starts a new one.
+      li.remove();
+      state = { conversationId: null, turns: state.turns };
+      status.textContent = t("status.restarted");
+      setBusy(false);
+      return await ask(question);
     } else {
-      showQuestionError(describeError(err));
+      li.remove();
+      if (err instanceof ApiError && err.status === 422) {
+        const detail = err.details.find((d) => String(d.field).startsWith("question"));
+        showQuestionError(detail ? t("chat.question_error", { reason: detail.reason }) : describeError(err));
+      } else {
+        showQuestionError(describeError(err));
+      }
+      input.value = question;
+      status.textContent = "";
     }
-    input.value = question;
-    status.textContent = "";
   } finally {
-    busy = false;
-    askButton.disabled = false;
+    controller = null;
+    if (busy) setBusy(false);
   }
+}
+
+/** A stopped answer keeps what had arrived (checked sentences), marked as stopped; it is
+ * not stored, so the question can be asked again. */
+function stopped(article, text, question) {
+  text.classList.remove("streaming");
+  const again = h("button", { type: "button", class: "button small", "data-action": "ask-again" }, t("chat.ask_again"));
+  again.addEventListener("click", () => {
+    if (busy) return;
+    article.closest(".turn").remove();
+    ask(question);
+  });
+  article.prepend(h("div", { class: "answer-badges" }, h("span", { class: "badge neutral", "data-badge": "stopped" }, t("badge.stopped"))));
+  article.append(h("div", { class: "answer-actions" }, again));
+  article.removeAttribute("aria-busy");
+  status.textContent = t("status.stopped");
+  input.focus();
+}
+
+/** Ask the last question again, replacing its answer (in the same conversation). */
+function regenerate() {
+  if (busy || !state.turns.length) return;
+  const last = state.turns.pop();
+  save();
+  turnsEl.lastElementChild?.remove();
+  ask(last.question);
 }
 
 function showQuestionError(message) {
@@ -433,7 +574,7 @@ form.addEventListener("submit", (event) => {
   $("question-error").textContent = "";
   input.removeAttribute("aria-invalid");
   if (!question) {
-    showQuestionError("Enter a question.");
+    showQuestionError(t("chat.enter_question"));
     return;
   }
   input.value = "";
@@ -447,6 +588,8 @@ input.addEventListener("keydown", (event) => {
   }
 });
 
+stopButton.addEventListener("click", () => controller?.abort());
+
 for (const chip of document.querySelectorAll("[data-question]")) {
   chip.addEventListener("click", () => {
     input.value = chip.dataset.question;
@@ -454,26 +597,93 @@ for (const chip of document.querySelectorAll("[data-question]")) {
   });
 }
 
-$("new-conversation").addEventListener("click", () => {
-  state = { conversationId: null, turns: [] };
+function openConversation(conversation) {
+  controller?.abort();
+  state = conversation;
   save();
-  turnsEl.replaceChildren();
-  sourcesByTurn.clear();
   closeSource();
-  $("empty-state").hidden = false;
-  $("suggestions").hidden = false;
-  status.textContent = "Started a new conversation.";
+  renderConversation();
+  markCurrent();
+}
+
+$("new-conversation").addEventListener("click", () => {
+  openConversation({ conversationId: null, turns: [] });
+  status.textContent = t("status.new_conversation");
   input.focus();
 });
 
+// ---------------------------------------------------------------------- past conversations
+
+const historyList = $("history-list");
+const historyStatus = $("history-status");
+
+function markCurrent() {
+  for (const button of historyList.querySelectorAll("button[data-id]")) {
+    if (button.dataset.id === state.conversationId) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+  }
+}
+
+function historyItem(conversation, onOpen) {
+  const button = h("button", { type: "button", class: "history-item", "data-id": conversation.id },
+    h("span", { class: "history-title" }, conversation.title || t("history.untitled")),
+    h("span", { class: "history-meta" }, `${formatDate(conversation.updated_at)} · ${tn("history.answers", conversation.turns)}`));
+  button.addEventListener("click", () => onOpen(conversation.id));
+  return h("li", {}, button);
+}
+
+/** A conversation from the server, as the page keeps turns. */
+function fromServer(conversation) {
+  return {
+    conversationId: conversation.id,
+    turns: conversation.turns.map((saved) => ({
+      question: saved.question || "",
+      response: { ...saved, conversation_id: conversation.id, answer_status: saved.refused ? "refused" : "answered" },
+    })),
+  };
+}
+
+async function openServerConversation(id) {
+  historyStatus.textContent = t("history.opening");
+  try {
+    openConversation(fromServer(await api(`${API}/conversations/${encodeURIComponent(id)}`)));
+    historyStatus.textContent = t("history.opened");
+  } catch (err) {
+    historyStatus.textContent = describeError(err);
+  }
+}
+
+function openLocalConversation(id) {
+  const kept = localHistory().find((c) => c.id === id);
+  if (!kept) return;
+  openConversation({ conversationId: kept.id, turns: kept.turns });
+  historyStatus.textContent = t("history.opened");
+}
+
+async function refreshHistory() {
+  const session = currentSession();
+  $("history-where").textContent = session.authenticated ? t("history.on_server") : t("history.in_browser");
+  let items;
+  let open;
+  if (session.authenticated) {
+    try {
+      items = (await api(`${API}/conversations?limit=50`)).data;
+    } catch (err) {
+      historyStatus.textContent = describeError(err);
+      return;
+    }
+    open = openServerConversation;
+  } else {
+    items = localHistory().map((c) => ({ ...c, turns: c.turns.length }));
+    open = openLocalConversation;
+  }
+  fill(historyList, items.map((c) => historyItem(c, open)));
+  if (!items.length) fill(historyList, h("li", { class: "hint" }, t("history.empty")));
+  markCurrent();
+}
+
 // ---------------------------------------------------------------------- start
 
-initPage();
-if (state.turns.length) {
-  $("empty-state").hidden = true;
-  $("suggestions").hidden = true;
-  state.turns.forEach((turn, index) => {
-    const { turnId, article } = turnShell(turn.question);
-    renderFinal(article, turnId, turn, index);
-  });
-}
+initPage().then(refreshHistory);
+onSessionChange(refreshHistory);
+renderConversation();

@@ -1,6 +1,8 @@
 // Shared helpers of the GAIOS pages: a DOM builder, the JSON API client, the header's
 // sign-in form and the session, and the controlled vocabularies.
 
+import { lang, t } from "./i18n.js";
+
 export const API = "/api/v1";
 
 const RANK = { anonymous: 0, reader: 1, contributor: 2, reviewer: 3, admin: 4 };
@@ -77,7 +79,7 @@ export async function api(path, { method = "GET", json, form, headers = {}, sign
     response = await fetch(path.startsWith("/") ? path : `${API}/${path}`, init);
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    throw new ApiError(0, { error: { type: "network", message: "The server could not be reached. Check your connection and try again." } });
+    throw new ApiError(0, { error: { type: "network", message: t("error.network") } });
   }
   if (response.status === 204) return null;
   const text = await response.text();
@@ -89,10 +91,10 @@ export async function api(path, { method = "GET", json, form, headers = {}, sign
 
 /** A human message for an API error, for status lines. */
 export function describeError(err) {
-  if (!(err instanceof ApiError)) return `Something went wrong: ${err.message || err}`;
-  if (err.status === 401) return `${err.message}. Sign in with an API key (top of the page).`;
+  if (!(err instanceof ApiError)) return t("error.unexpected", { message: err.message || err });
+  if (err.status === 401) return t("error.sign_in", { message: err.message });
   if (err.status === 403) return `${err.message}.`;
-  if (err.status === 429) return "Too many requests: please wait a moment and try again.";
+  if (err.status === 429) return t("error.too_many");
   return err.message.charAt(0).toUpperCase() + err.message.slice(1);
 }
 
@@ -128,8 +130,8 @@ function renderSession() {
   signin.hidden = session.authenticated;
   document.getElementById("session-name").textContent = session.authenticated ? session.name : "";
   const role = document.getElementById("session-role");
-  role.textContent = session.role;
-  role.setAttribute("aria-label", `Role: ${session.role}`);
+  role.textContent = t(`role.${session.role}`);
+  role.setAttribute("aria-label", t("session.role", { role: t(`role.${session.role}`) }));
   for (const el of document.querySelectorAll("[data-min-role]")) {
     el.hidden = !atLeast(session.role, el.dataset.minRole);
   }
@@ -159,7 +161,7 @@ function wireSessionControls() {
     input.removeAttribute("aria-invalid");
     const key = input.value.trim();
     if (!key) {
-      error.textContent = "Enter your API key.";
+      error.textContent = t("session.enter_key");
       input.setAttribute("aria-invalid", "true");
       input.focus();
       return;
@@ -171,7 +173,7 @@ function wireSessionControls() {
       changed();
       document.getElementById("sign-out").focus();
     } catch (err) {
-      error.textContent = err.status === 401 ? "This key is unknown or revoked." : describeError(err);
+      error.textContent = err.status === 401 ? t("session.unknown_key") : describeError(err);
       input.setAttribute("aria-invalid", "true");
       input.focus();
     }
@@ -184,6 +186,18 @@ function wireSessionControls() {
   });
 }
 
+/** The language links keep the page's own query (filters, paging) and add `lang`. */
+function wireLanguageSwitch() {
+  for (const link of document.querySelectorAll("a[data-lang]")) {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const url = new URL(window.location.href);
+      url.searchParams.set("lang", link.dataset.lang);
+      window.location.assign(url);
+    });
+  }
+}
+
 /** Set up the header of any page; resolves to the session once it is known. */
 export function initPage() {
   const page = document.body.dataset.page;
@@ -193,6 +207,7 @@ export function initPage() {
     }
   }
   wireSessionControls();
+  wireLanguageSwitch();
   return loadSession();
 }
 
@@ -232,7 +247,7 @@ export function formatDate(value) {
   if (!value) return "";
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return date.toLocaleString("en-GB", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return date.toLocaleString(lang === "en" ? "en-GB" : lang, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
 /** Text with **bold** marks and `code` turned into elements (everything else stays text). */
@@ -268,5 +283,5 @@ export function paragraphs(text) {
 export function externalLink(url, text) {
   if (!url || !/^https?:\/\//i.test(url)) return text || url || "";
   return h("a", { href: url, rel: "noopener noreferrer external", target: "_blank" }, text || url,
-    h("span", { class: "visually-hidden" }, " (opens in a new tab)"));
+    h("span", { class: "visually-hidden" }, ` ${t("common.new_tab")}`));
 }

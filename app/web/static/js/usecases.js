@@ -3,15 +3,17 @@
 // lives in the URL query string, so a filtered view can be shared (/usecases?gsbpm=5.2).
 
 import { API, api, describeError, fill, h, humanise, initPage, termLabel, vocabularies } from "./common.js";
+import { t, tn } from "./i18n.js";
 
 const PAGE_SIZE = 20;
 // The last six have no menu: they come from links (the landscape page) and show as chips.
 const FILTERS = ["gsbpm", "gamso", "stage", "organisation", "country", "openness", "hosting",
   "task_type", "pattern", "scope", "org_type", "year", "origin"];
 const LABELS = {
-  gsbpm: "GSBPM", gamso: "GAMSO", stage: "Stage", organisation: "Organisation", country: "Country",
-  openness: "Model openness", hosting: "Hosting", task_type: "Task", pattern: "Technique",
-  scope: "Scope", org_type: "Organisation type", year: "Year", origin: "Origin", q: "Search",
+  gsbpm: "GSBPM", gamso: "GAMSO", stage: t("browse.stage"), organisation: t("browse.organisation"),
+  country: t("browse.country"), openness: t("browse.openness"), hosting: t("browse.hosting"),
+  task_type: t("browse.task"), pattern: t("browse.technique"), scope: t("browse.scope"),
+  org_type: t("browse.org_type"), year: t("browse.year"), origin: t("browse.origin"), q: t("browse.search"),
 };
 const VOCAB_OF = { gamso: "gamso", stage: "lifecycle_stage", openness: "model_openness", hosting: "hosting",
   task_type: "task_types", pattern: "genai_patterns", scope: "scope", org_type: "organisation_type" };
@@ -68,19 +70,19 @@ function option(value, text, count, selected) {
 
 function renderFilters(state, facets) {
   const chosen = state.gsbpm[0] || "";
-  const chosenTerm = gsbpmTerms().find((t) => t.code === chosen);
+  const chosenTerm = gsbpmTerms().find((term) => term.code === chosen);
   const phase = chosenTerm ? (chosenTerm.parent || chosenTerm.code) : "";
   const sub = chosenTerm && chosenTerm.parent ? chosenTerm.code : "";
 
   const phaseCounts = facets.gsbpm_phase || {};
-  fill($("f-gsbpm-phase"), option("", "All phases", undefined, !phase),
-    gsbpmTerms().filter((t) => !t.parent && (phaseCounts[t.code] || t.code === phase))
-      .map((t) => option(t.code, `${t.code} ${t.name}`, phaseCounts[t.code] || 0, t.code === phase)));
+  fill($("f-gsbpm-phase"), option("", t("browse.all_phases"), undefined, !phase),
+    gsbpmTerms().filter((term) => !term.parent && (phaseCounts[term.code] || term.code === phase))
+      .map((term) => option(term.code, `${term.code} ${term.name}`, phaseCounts[term.code] || 0, term.code === phase)));
 
   const subCounts = facets.gsbpm || {};
-  fill($("f-gsbpm"), option("", phase ? "All sub-processes of this phase" : "All sub-processes", undefined, !sub),
-    gsbpmTerms().filter((t) => t.parent && (!phase || t.parent === phase) && (subCounts[t.code] || t.code === sub))
-      .map((t) => option(t.code, `${t.code} ${t.name}`, subCounts[t.code] || 0, t.code === sub)));
+  fill($("f-gsbpm"), option("", phase ? t("browse.all_subs_of_phase") : t("browse.all_subs"), undefined, !sub),
+    gsbpmTerms().filter((term) => term.parent && (!phase || term.parent === phase) && (subCounts[term.code] || term.code === sub))
+      .map((term) => option(term.code, `${term.code} ${term.name}`, subCounts[term.code] || 0, term.code === sub)));
 
   for (const select of document.querySelectorAll("#filters select[data-param]")) {
     const name = select.dataset.param;
@@ -88,18 +90,18 @@ function renderFilters(state, facets) {
     const current = state[name][0] || "";
     let values;
     if (VOCAB_OF[name]) {
-      values = (vocabs[VOCAB_OF[name]] || []).map((t) => t.code);
+      values = (vocabs[VOCAB_OF[name]] || []).map((term) => term.code);
     } else {
       values = Object.keys(counts).sort((a, b) => a.localeCompare(b));
     }
     values = values.filter((v) => counts[v] || v === current);
-    const allText = { organisation: "All organisations", country: "All countries" }[name] || "Any";
+    const allText = { organisation: t("browse.all_organisations"), country: t("browse.all_countries") }[name] || t("browse.any");
     fill(select, option("", allText, undefined, !current),
       values.map((v) => option(v, VOCAB_OF[name] ? termLabel(vocabs, VOCAB_OF[name], v) : v, counts[v] || 0, v === current)));
   }
 
   const active = FILTERS.reduce((n, name) => n + state[name].length, 0);
-  $("filter-count").textContent = active ? `(${active} active)` : "";
+  $("filter-count").textContent = active ? t("browse.active_count", { n: active }) : "";
 }
 
 function filterLabel(name, value) {
@@ -112,17 +114,17 @@ function renderActive(state) {
   const chips = [];
   for (const name of FILTERS) {
     for (const value of state[name]) {
-      const text = `${LABELS[name]}: ${filterLabel(name, value)}`;
+      const text = t("browse.chip", { label: LABELS[name], value: filterLabel(name, value) });
       chips.push(h("li", {}, h("button", {
-        type: "button", class: "chip", "aria-label": `Remove filter ${text}`,
+        type: "button", class: "chip", "aria-label": t("browse.remove_filter", { text }),
         onclick: () => update((s) => { s[name] = s[name].filter((v) => v !== value); }),
       }, text, h("span", { "aria-hidden": "true" }, " ×"))));
     }
   }
   if (state.q) {
-    const text = `${state.semantic ? "Semantic search" : "Search"}: “${state.q}”`;
+    const text = t(state.semantic ? "browse.semantic_chip" : "browse.search_chip", { q: state.q });
     chips.push(h("li", {}, h("button", {
-      type: "button", class: "chip", "aria-label": `Remove ${text}`,
+      type: "button", class: "chip", "aria-label": t("browse.remove", { text }),
       onclick: () => update((s) => { s.q = ""; }),
     }, text, h("span", { "aria-hidden": "true" }, " ×"))));
   }
@@ -140,14 +142,14 @@ function card(detail, match) {
     h("span", { class: "badge neutral" }, humanise(record.lifecycle_stage)),
     ...(record.gsbpm || []).map((code) => h("a", { class: "tag", href: `/usecases?gsbpm=${encodeURIComponent(code)}`, title: termLabel(vocabs, "gsbpm", code) }, `GSBPM ${code}`)),
     ...(record.gamso || []).map((code) => h("a", { class: "tag", href: `/usecases?gamso=${encodeURIComponent(code)}`, title: termLabel(vocabs, "gamso", code) }, `GAMSO ${code}`)),
-    h("span", { class: "tag" }, `Model: ${termLabel(vocabs, "model_openness", record.model_openness)}`),
-    h("span", { class: "tag" }, `Hosting: ${termLabel(vocabs, "hosting", record.hosting)}`),
+    h("span", { class: "tag" }, t("browse.model_tag", { value: termLabel(vocabs, "model_openness", record.model_openness) })),
+    h("span", { class: "tag" }, t("browse.hosting_tag", { value: termLabel(vocabs, "hosting", record.hosting) })),
   ];
   if (detail.status !== "published") tags.unshift(h("span", { class: "badge warn" }, humanise(detail.status)));
   return h("li", { class: "card", "data-id": record.id },
     h("h3", {}, h("a", { href: `/usecases/${encodeURIComponent(record.id)}` }, record.title)),
     h("p", { class: "org" }, [orgs, countries, year].filter(Boolean).join(" · ")),
-    match ? h("p", { class: "match" }, h("strong", {}, `Matching passage${match.section ? ` (${match.section})` : ""}: `), snippet(match.text)) : null,
+    match ? h("p", { class: "match" }, h("strong", {}, match.section ? t("browse.passage_in", { section: match.section }) : t("browse.passage")), snippet(match.text)) : null,
     h("p", { class: "summary" }, record.summary),
     h("p", { class: "tags" }, tags));
 }
@@ -161,7 +163,7 @@ function pagination(state, count) {
   const pages = Math.max(1, Math.ceil(count / PAGE_SIZE));
   const nav = $("pagination");
   nav.hidden = pages <= 1;
-  $("page-info").textContent = `Page ${Math.min(state.page, pages)} of ${pages}`;
+  $("page-info").textContent = t("browse.page_of", { page: Math.min(state.page, pages), pages });
   $("prev-page").disabled = state.page <= 1;
   $("next-page").disabled = state.page >= pages;
 }
@@ -183,14 +185,14 @@ async function load({ focusResults = false } = {}) {
     if (semantic) {
       await semanticResults(state, mine);
     } else {
-      heading.textContent = list.count === 1 ? "1 use case" : `${list.count} use cases`;
-      fill(results, list.data.length ? list.data.map((d) => card(d)) : h("li", { class: "notice" }, "No use case matches these filters. Remove a filter to see more."));
+      heading.textContent = tn("browse.count", list.count);
+      fill(results, list.data.length ? list.data.map((d) => card(d)) : h("li", { class: "notice" }, t("browse.none")));
       pagination(state, list.count);
     }
     if (focusResults) heading.focus();
   } catch (err) {
     if (mine !== sequence) return;
-    heading.textContent = "Use cases could not be loaded";
+    heading.textContent = t("browse.failed");
     errorBox.textContent = describeError(err);
     errorBox.hidden = false;
     fill(results);
@@ -213,8 +215,8 @@ async function semanticResults(state, mine) {
   details.forEach((outcome, i) => {
     if (outcome.status === "fulfilled") cards.push(card(outcome.value, best.get(ids[i])));
   });
-  heading.textContent = cards.length === 1 ? "1 use case found by meaning" : `${cards.length} use cases found by meaning`;
-  fill(results, cards.length ? cards : h("li", { class: "notice" }, "No use case is close to this query. Try other words or switch semantic search off."));
+  heading.textContent = tn("browse.count_semantic", cards.length);
+  fill(results, cards.length ? cards : h("li", { class: "notice" }, t("browse.none_semantic")));
   $("pagination").hidden = true;
 }
 
