@@ -53,8 +53,9 @@ class RetrievalSettings(BaseModel):
 
 class LLMSettings(BaseModel):
     backend: Literal["local", "openai", "extractive"] = Field(
-        default="local", description="Answer generator: local llama.cpp, an OpenAI-compatible "
-        "server, or extractive (no model)."
+        default="extractive", description="Answer generator: extractive (no model: the cited "
+        "source sentences likeliest to answer; the best measured with the bundled models, "
+        "docs/evaluation.md), local llama.cpp, or an OpenAI-compatible server."
     )
     mode: Literal["free", "select", "classify"] = Field(
         default="select", description="What the model does (local and openai backends): `free` "
