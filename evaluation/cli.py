@@ -1,17 +1,21 @@
 """`gaios eval`: run the evaluation suites as benchmarks, compare runs, gate on thresholds."""
 
+from __future__ import annotations
+
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from app.core.config import PROJECT_ROOT, get_settings
-from evaluation.judge import Judge, JudgeClient, JudgeSettings
-from evaluation.runner import SUITES, Evaluation, run
+from evaluation.datasets import SUITES
+
+if TYPE_CHECKING:
+    from evaluation.judge import Judge, JudgeClient
 
 DEFAULT_THRESHOLDS = PROJECT_ROOT / "evaluation" / "thresholds.yaml"
 
@@ -44,6 +48,7 @@ def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
     """The judge, with the embedding model of GAIOS in process (loaded once) or, for a
     remote target, the configured one (the bundled all-MiniLM-L6-v2 by default)."""
     from app.components.embedding import Embedder
+    from evaluation.judge import Judge
 
     container = getattr(target, "container", None)
     if container is not None:
@@ -86,7 +91,10 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
                  judge_model: str | None, judge_key: str | None, judge_timeout: float,
                  judge_questions: int) -> None:
     """Run evaluation SUITE (retrieval, answers, hallucination, confidentiality, all)."""
+    from evaluation.judge import JudgeClient, JudgeSettings
     from evaluation.report import check_thresholds, write_run  # matplotlib: only when reporting
+    from evaluation.runner import Evaluation, run
+
     if compare_runs:
         print_comparison(*compare_runs)
         return
