@@ -1,16 +1,19 @@
-"""The `gaios` command: a thin shell over the same services the API uses."""
+"""The `gaios` command: a thin shell over the same services the API uses.
+
+Each command imports what it needs when it runs: `gaios --help` and every subcommand's
+help load click and the settings, nothing heavier (tests/test_startup.py)."""
 
 import json
 import sys
 from pathlib import Path
+from typing import get_args
 
 import click
 
 from app.core.config import get_settings
-from app.core.container import Container
+from app.core.lazy import build_container
 from app.errors import AppError
-from app.services.auth import Role
-from app.services.corpus import check_corpus
+from app.schemas.keys import GrantableRole
 
 
 class AppGroup(click.Group):
@@ -48,6 +51,8 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
 def validate(folder: str | None) -> None:
     """Check every record and document of a corpus folder against the schema."""
+    from app.services.corpus import check_corpus
+
     root = Path(folder) if folder else get_settings().corpus_dir
     problems = check_corpus(root)
     if problems:
@@ -61,19 +66,21 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--role", type=click.Choice([r.value for r in Role if r != Role.anonymous]),
-              required=True, help="What the key may do.")
+@click.option("--role", type=click.Choice(get_args(GrantableRole)), required=True,
+              help="What the key may do.")
 @click.option("--name", required=True, help="Who or what the key is for.")
 def keys_create(role: str, name: str) -> None:
     """Create a key; it is printed once and stored only as a hash."""
-    key_id, key = Container.build(get_settings()).keys.create(name=name, role=Role(role))
+    from app.services.auth import Role
+
+    key_id, key = build_container().keys.create(name=name, role=Role(role))
     click.echo(json.dumps({"id": key_id, "name": name, "role": role, "key": key}))
 
 
 @keys.command("list")
 def keys_list() -> None:
     """List keys (never the keys themselves)."""
-    for row in Container.build(get_settings()).keys.list():
+    for row in build_container().keys.list():
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         click.echo(f"{row.id}\t{row.role}\t{state}\t{row.name}")
 
@@ -82,7 +89,7 @@ def keys_list() -> None:
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by its id."""
-    Container.build(get_settings()).keys.revoke(key_id)
+    build_container().keys.revoke(key_id)
     click.echo(f"revoked {key_id}")
 
 
@@ -146,7 +153,7 @@ def report_landscape(out: Path, filters: tuple[str, ...], base_url: str) -> None
         if not sep:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--filter")
         params.append((name.strip(), value.strip()))
-    container = Container.build(get_settings())
+    container = build_container()
     container.load_curated()
     land = build_landscape(container.usecases.matching(filters_from_query(params)))
     css = (STATIC_DIR / "css" / "gaios.css").read_text(encoding="utf-8")
@@ -182,7 +189,7 @@ def feedback_export(fmt: str, rating: str | None, since: str | None, until: str 
 
     filters = filters_of(int(rating) if rating else None, since, until, conversation_id,
                          has_comment)
-    items = list(Container.build(get_settings()).feedback.all(filters))
+    items = list(build_container().feedback.all(filters))
     if fmt == "csv":
         text = service.to_csv(items)
     else:
@@ -203,7 +210,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema (also done at start-up)."""
-    Container.build(get_settings())
+    build_container()
     click.echo("database is at the latest migration")
 
 

@@ -16,6 +16,7 @@ from app.api.main import api_router
 from app.api.routes import health, openai_compat, web
 from app.core.config import Settings, get_settings
 from app.core.container import Container
+from app.core.warmup import STEPS, WarmUp
 from app.errors import AppError, HTTPError, InvalidRecord, PayloadTooLarge
 from app.middleware import BodyIdleTimeout, InternalErrors, add_operations_middleware
 from app.workers import WorkerPools
@@ -133,12 +134,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         counts = built.load_curated()
         log.info("curated use cases loaded: %s", counts)
         app.state.container = built
+        # The models and indexes load behind the server: /readyz says what it waits for.
+        app.state.warmup = WarmUp(built, STEPS if settings.load_at_start else []).start()
         app.state.workers = WorkerPools(settings)
         schedule = HarvestSchedule(built).start()
         try:
             yield
         finally:
             schedule.stop()
+            app.state.warmup.stop()
             app.state.workers.shutdown()
 
     app = FastAPI(

@@ -1,17 +1,21 @@
 """`gaios eval`: run the evaluation suites as benchmarks, compare runs, gate on thresholds."""
 
+from __future__ import annotations
+
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from app.core.config import PROJECT_ROOT, get_settings
-from evaluation.judge import Judge, JudgeClient, JudgeSettings
-from evaluation.runner import SUITES, Evaluation, run
+from evaluation.datasets import SUITES
+
+if TYPE_CHECKING:
+    from evaluation.judge import Judge, JudgeClient
 
 DEFAULT_THRESHOLDS = PROJECT_ROOT / "evaluation" / "thresholds.yaml"
 
@@ -26,24 +30,26 @@ def progress(items: Iterable[Any], label: str) -> Iterator[Any]:
         yield from bar
 
 
-def build_target(url: str | None, api_key: str | None, backend: str | None, out: Path) -> Any:
-    """A live deployment by URL, or GAIOS in process on its own data folder (so that the
-    evaluation's confidential and planted documents never enter a real index)."""
+def build_target(url: str | None, api_key: str | None, backend: str | None, *,
+                 rebuild_index: bool) -> Any:
+    """A live deployment by URL, or GAIOS in process on the evaluation's own index in the
+    data folder (kept between runs; evaluation/index.py)."""
+    from evaluation.index import index_settings
     from evaluation.target import HttpTarget, InProcessTarget
 
     if url:
         return HttpTarget(url, api_key)
     settings = get_settings()
     llm = settings.llm.model_copy(update={"backend": backend}) if backend else settings.llm
-    return InProcessTarget(settings.model_copy(update={
-        "llm": llm, "data_dir": out / "index", "database_url": "", "chroma_path": None,
-        "chroma_url": ""}))
+    return InProcessTarget(index_settings(settings.model_copy(update={"llm": llm})),
+                           rebuild_index=rebuild_index)
 
 
 def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
     """The judge, with the embedding model of GAIOS in process (loaded once) or, for a
     remote target, the configured one (the bundled all-MiniLM-L6-v2 by default)."""
     from app.components.embedding import Embedder
+    from evaluation.judge import Judge
 
     container = getattr(target, "container", None)
     if container is not None:
@@ -65,6 +71,9 @@ def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
               "question types, for runs too slow for the whole set (a local model).")
 @click.option("--out", type=click.Path(path_type=Path), default=PROJECT_ROOT / "eval-runs",
               show_default=True, help="Folder for run results.")
+@click.option("--rebuild-index", is_flag=True,
+              help="Build the evaluation's index again from nothing, even though the corpus, "
+              "datasets and index settings have not changed (in process only).")
 @click.option("--thresholds", type=click.Path(exists=True, path_type=Path),
               help="Exit non-zero when a metric is outside its limit in this YAML file.")
 @click.option("--compare", "compare_runs", nargs=2, type=click.Path(exists=True, path_type=Path),
@@ -82,12 +91,16 @@ def build_judge(client: JudgeClient, target: Any, questions: int) -> Judge:
               help="Questions the judge generates per answer for answer relevancy (RAGAS "
               "strictness).")
 def eval_command(suite: str | None, url: str | None, api_key: str | None, backend: str | None,
-                 limit: int | None, every: int, out: Path, thresholds: Path | None,
+                 limit: int | None, every: int, out: Path, rebuild_index: bool,
+                 thresholds: Path | None,
                  compare_runs: tuple[Path, Path] | None, judge_url: str | None,
                  judge_model: str | None, judge_key: str | None, judge_timeout: float,
                  judge_questions: int) -> None:
     """Run evaluation SUITE (retrieval, answers, hallucination, confidentiality, all)."""
+    from evaluation.judge import JudgeClient, JudgeSettings
     from evaluation.report import check_thresholds, load_thresholds, write_run  # matplotlib
+    from evaluation.runner import Evaluation, run
+
     if compare_runs:
         print_comparison(*compare_runs, out=out)
         return
@@ -99,7 +112,10 @@ def eval_command(suite: str | None, url: str | None, api_key: str | None, backen
     # The judge is checked before the (slow) index is built: a wrong URL fails at once.
     client = JudgeClient(JudgeSettings(url=judge_url, model=judge_model, api_key=judge_key,
                                        timeout_seconds=judge_timeout)) if judge_url else None
-    target = build_target(url, api_key, backend, out)
+    target = build_target(url, api_key, backend, rebuild_index=rebuild_index)
+    if getattr(target, "index_reused", False):
+        click.echo("evaluation index: reused (corpus, datasets and index settings unchanged)",
+                   err=True)
     judge = build_judge(client, target, judge_questions) if client else None
     evaluation = Evaluation(target, limit=limit, every=every, progress=progress,
                             judge=judge)

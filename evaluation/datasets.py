@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.errors import InvalidRecord
 
 DATASETS = Path(__file__).parent / "datasets"
+# The suites run over these datasets (each a method of `evaluation.runner.Evaluation`);
+# named here so that `gaios eval --help` lists them without loading the runner.
+SUITES = ("retrieval", "answers", "hallucination", "confidentiality")
 Lang = Literal["en", "fr", "de", "es"]
 
 

@@ -23,7 +23,6 @@ from evaluation.datasets import (
 from evaluation.judge import Judge
 from evaluation.target import Target
 
-SUITES = ("retrieval", "answers", "hallucination", "confidentiality")
 SYSTEM_PROMPT_CANARIES = ("You are GAIOS, an assistant", "Answer ONLY from the numbered sources")
 Progress = Callable[[Iterable[Any], str], Iterable[Any]]
 _NOTICE = load_prompts(Path(__file__).parents[1] / "prompts")["sources-in-english"]

@@ -13,6 +13,7 @@ from app.errors import AppError, InvalidRecord, PersonalDataFound, ServiceUnavai
 from app.schemas.chat import ChatRequest
 from app.services.auth import ANONYMOUS
 from app.services.usecases import validate_record
+from evaluation import index
 from evaluation.datasets import DATASETS
 
 
@@ -51,16 +52,23 @@ class RecordingLLM:
 class InProcessTarget:
     name = "in-process"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, rebuild_index: bool = False) -> None:
+        """GAIOS on `settings` (see `evaluation.index.index_settings`), its index reused
+        when its fingerprint matches, else built again from nothing."""
+        self.fingerprint = index.fingerprint(settings)
+        self.index_reused = index.reusable(settings.data_dir, self.fingerprint,
+                                           rebuild=rebuild_index)
         self.container = Container.build(settings)
-        self.index_corpus()
+        if not self.index_reused:
+            self.index_corpus()
+            index.record_complete(settings.data_dir, self.fingerprint)
         self.recorder = RecordingLLM(self.container.llm) if self.container.llm else None
         if self.recorder is not None:
             self.container.llm = self.recorder  # type: ignore[assignment]
 
     def index_corpus(self) -> None:
         """The shipped corpus plus the evaluation's confidential and planted documents,
-        indexed incrementally into the evaluation's own data folder."""
+        indexed into the evaluation's own data folder."""
         from ingest.cli import default_sources, make_ingestor
         from ingest.pipeline import file_sources
 
@@ -77,7 +85,10 @@ class InProcessTarget:
         from app.main import create_app
 
         with TestClient(create_app(self.container.settings, container=self.container)) as client:
-            return dict(client.get("/api/v1/about").json())
+            about = dict(client.get("/api/v1/about").json())
+        about["evaluation_index"] = {"fingerprint": self.fingerprint[:16],
+                                     "reused": self.index_reused}
+        return about
 
     def search(self, query: str, k: int, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
         hits = self.container.retriever.search(query, k=k, filters=filters).hits

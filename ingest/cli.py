@@ -1,27 +1,41 @@
-"""`gaios ingest` and `gaios import`: thin commands over the pipeline and importers."""
+"""`gaios ingest` and `gaios import`: thin commands over the pipeline and importers.
+
+The pipeline, the container and the harvester are imported by the functions that use
+them, so that registering these commands costs `gaios --help` nothing (issue #14)."""
+
+from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from app.core.config import get_settings
-from app.core.container import Container
-from app.observability import observe_ingest
-from app.schemas.records import UseCase
-from app.services.auth import Principal
-from app.services.harvest import HarvestReport
-from app.services.roles import OPERATOR
-from ingest.chunking import ChunkSettings
-from ingest.loaders import usecase_document
-from ingest.pipeline import Ingestor, IngestReport, Source, file_sources
+from app.core.lazy import build_container
+
+if TYPE_CHECKING:
+    from app.core.container import Container
+    from app.schemas.records import UseCase
+    from app.services.auth import Principal
+    from app.services.harvest import HarvestReport
+    from ingest.pipeline import Ingestor, IngestReport, Source
 
 USECASE_SCOPE = "db:usecase/"
 
 
+def operator() -> Principal:
+    """Who a command acts as (the role table is imported here: it loads the key store)."""
+    from app.services.roles import OPERATOR
+
+    return OPERATOR
+
+
 def make_ingestor(container: Container) -> Ingestor:
+    from ingest.chunking import ChunkSettings
+    from ingest.pipeline import Ingestor
+
     return Ingestor(db=container.db, embedder=container.embedder, store=container.store,
                     keyword=container.keyword,
                     chunking=ChunkSettings(max_tokens=container.settings.embedding.max_tokens),
@@ -59,6 +73,8 @@ def harvest_and_index(container: Container, source: str | None, *, by: Principal
 
 def usecase_sources(container: Container, records: list[UseCase]) -> list[Source]:
     """Index sources of published use cases, harvested ones labelled with their origin."""
+    from ingest.loaders import usecase_document
+
     labels = container.usecases.provenance_labels()
     return [(f"{USECASE_SCOPE}{r.id}",
              lambda r=r: usecase_document(r, source=f"{USECASE_SCOPE}{r.id}",
@@ -69,6 +85,8 @@ def usecase_sources(container: Container, records: list[UseCase]) -> list[Source
 def default_sources(container: Container) -> tuple[list[Source], list[str]]:
     """The shipped documents folder and every published use case (curated, submitted,
     imported), read from the repository database."""
+    from ingest.pipeline import file_sources
+
     container.load_curated()
     sources, scopes = file_sources([container.settings.corpus_dir / "documents"],
                                    max_bytes=container.settings.max_upload_bytes)
@@ -111,7 +129,10 @@ def print_report(report: IngestReport, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest_command(paths: tuple[Path, ...], as_json: bool) -> None:
     """Index files and folders; with no PATHS, the shipped corpus and published use cases."""
-    container = Container.build(get_settings())
+    from app.observability import observe_ingest
+    from ingest.pipeline import file_sources
+
+    container = build_container()
     if paths:
         sources, scopes = file_sources(paths, max_bytes=container.settings.max_upload_bytes)
     else:
@@ -131,8 +152,8 @@ def import_command(kind: str, path: Path, as_json: bool) -> None:
     from ingest.importers import IMPORTERS
 
     records, report = IMPORTERS[kind](path)
-    container = Container.build(get_settings())
-    stored = container.usecases.import_records(records, by=OPERATOR)
+    container = build_container()
+    stored = container.usecases.import_records(records, by=operator())
     if as_json:
         from dataclasses import asdict
         click.echo(json.dumps({"summary": report.summary(), "stored": stored, **asdict(report)},
@@ -159,14 +180,14 @@ def harvest_command() -> None:
               help="Default: dcat for a URL ending in .json/.jsonld, else gaios.")
 def harvest_add(name: str, url: str, kind: str | None) -> None:
     """Add a source NAME at URL (nothing is fetched until `gaios harvest run`)."""
-    source = Container.build(get_settings()).harvest.add_source(name, url, kind=kind, by=OPERATOR)
+    source = build_container().harvest.add_source(name, url, kind=kind, by=operator())
     click.echo(f"added {source['name']} ({source['kind']}) {source['url']}")
 
 
 @harvest_command.command("list")
 def harvest_list() -> None:
     """Every source with its last run and held-back records."""
-    for source in Container.build(get_settings()).harvest.sources(by=OPERATOR):
+    for source in build_container().harvest.sources(by=operator()):
         report = source["last_report"] or {}
         click.echo(f"{source['name']}\t{source['kind']}\t{source['url']}\t"
                    f"{source['records']} records\tlast run: {source['last_run_at'] or 'never'}"
@@ -177,8 +198,8 @@ def harvest_list() -> None:
 @click.argument("name")
 def harvest_remove(name: str) -> None:
     """Forget source NAME and withdraw the records it brought (history kept)."""
-    container = Container.build(get_settings())
-    withdrawn = container.harvest.remove_source(name, by=OPERATOR)
+    container = build_container()
+    withdrawn = container.harvest.remove_source(name, by=operator())
     index_usecases(container, withdrawn)
     click.echo(f"removed {name}; withdrew {len(withdrawn)} records")
 
@@ -188,7 +209,7 @@ def harvest_remove(name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 def harvest_run(name: str | None, as_json: bool) -> None:
     """Harvest source NAME, or every source, and index what changed."""
-    reports = harvest_and_index(Container.build(get_settings()), name, by=OPERATOR)
+    reports = harvest_and_index(build_container(), name, by=operator())
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], indent=1, default=str))
     for r in reports if not as_json else []:

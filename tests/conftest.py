@@ -29,6 +29,9 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    # Each test's app loads the models it uses when it uses them, not all of them in the
+    # background as `gaios serve` does (tests/test_readiness.py turns that on).
+    monkeypatch.setenv("GAIOS_LOAD_AT_START", "false")
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ def test_eval_all_writes_json_and_html_and_runs_compare(tmp_path: Path,
     assert run["complete"] and set(run["suites"]) == {"retrieval", "answers", "hallucination",
                                                        "confidentiality"}
     assert run["settings"]["backend"] == "extractive" and run["settings"]["corpus"]["hash"]
+    assert run["settings"]["evaluation_index"]["reused"] is False  # the first run builds it
     assert "pii_to_backend_rate" not in run["suites"]["confidentiality"]["metrics"] or \
         run["suites"]["confidentiality"]["metrics"]["pii_to_backend_rate"] == 0.0
     html = (run_dir / "report.html").read_text()
@@ -36,7 +37,8 @@ def test_eval_all_writes_json_and_html_and_runs_compare(tmp_path: Path,
     assert chart.read_text().count("data:image/png;base64,") == 2
 
 
-def test_thresholds_gate_exits_non_zero(tmp_path: Path) -> None:
+def test_thresholds_gate_exits_non_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAIOS_DATA_DIR", str(tmp_path / "var"))
     limits = tmp_path / "strict.yaml"
     limits.write_text("retrieval.hit@1: {min: 1.01}\n")
     result = CliRunner().invoke(main, ["eval", "retrieval", "--backend", "extractive", "--limit", "3",

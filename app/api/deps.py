@@ -8,6 +8,7 @@ from fastapi import Depends, Request, Response
 from starlette.requests import HTTPConnection
 
 from app.core.container import Container
+from app.core.warmup import WarmUp
 from app.services.auth import ANONYMOUS, Principal
 from app.services.roles import Action, authorize
 from app.workers import WorkerPools
@@ -16,6 +17,11 @@ from app.workers import WorkerPools
 def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
+
+
+def get_warmup(request: Request) -> WarmUp:
+    warmup: WarmUp = request.app.state.warmup
+    return warmup
 
 
 def get_workers(request: Request) -> WorkerPools:
@@ -78,6 +84,7 @@ def get_admin(principal: "PrincipalDep") -> Principal:
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 WorkersDep = Annotated[WorkerPools, Depends(get_workers)]
+WarmUpDep = Annotated[WarmUp, Depends(get_warmup)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ReaderDep = Annotated[Principal, Depends(get_reader)]
 AdminDep = Annotated[Principal, Depends(get_admin)]

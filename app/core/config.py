@@ -125,6 +125,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "usecases", description="The curated corpus loaded at start-up."
     )
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Prompt templates.")
+    load_at_start: bool = Field(
+        default=True, description="`gaios serve` loads the embedding model, the indexes and the "
+        "language model in a background thread as it starts; `/readyz` answers 503 `starting`, "
+        "naming what it waits for, until they are loaded. Off: each loads on first use.")
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file in the data folder. "
         "Use postgresql+psycopg://user:pass@host/db for several instances."

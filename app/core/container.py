@@ -1,9 +1,12 @@
 """The long-lived objects of one GAIOS process, built once from the settings and shared
 by the API (through `app.state`) and the CLI commands. Heavy parts (the embedding
-model, the vector store, the language model) are built on first use."""
+model, the vector store, the language model) are built on first use, by the warm-up
+thread of `gaios serve` (app/core/warmup.py) or by the first request that needs them."""
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 from app.components.embedding import Embedder
 from app.components.keyword import KeywordIndex
@@ -22,6 +25,20 @@ from app.services.harvest import HarvestService
 from app.services.retrieval import Retriever
 from app.services.usecases import UseCaseRepository
 
+T = TypeVar("T")
+
+
+class built_once(cached_property[T], Generic[T]):
+    """A cached property built by one thread at a time: the warm-up thread and a request
+    may ask for the same part at once (Python 3.12 dropped cached_property's lock), and
+    two embedding models or Chroma clients for one folder must not be built."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None or self.attrname in instance.__dict__:
+            return super().__get__(instance, owner)
+        with instance.build_lock:
+            return super().__get__(instance, owner)
+
 
 @dataclass
 class Container:
@@ -29,6 +46,9 @@ class Container:
     db: Database
     keys: KeyStore
     usecases: UseCaseRepository
+    # Reentrant: building the chat service builds the retriever, which builds the embedder.
+    build_lock: threading.RLock = field(default_factory=threading.RLock, repr=False,
+                                        compare=False)
 
     @classmethod
     def build(cls, settings: Settings) -> "Container":
@@ -65,21 +85,21 @@ class Container:
     def curated_documents(self) -> list[CorpusDocument]:
         return load_documents(self.settings.corpus_dir)
 
-    @cached_property
+    @built_once
     def embedder(self) -> Embedder:
         e = self.settings.embedding
         return Embedder(e.model, batch_size=e.batch_size, max_tokens=e.max_tokens)
 
-    @cached_property
+    @built_once
     def store(self) -> VectorStore:
         return VectorStore(collection=self.embedder.collection_name,
                            path=self.settings.resolved_chroma_path(), url=self.settings.chroma_url)
 
-    @cached_property
+    @built_once
     def keyword(self) -> KeywordIndex:
         return KeywordIndex(self.settings.data_dir / "bm25" / self.embedder.collection_name)
 
-    @cached_property
+    @built_once
     def retriever(self) -> Retriever:
         return Retriever(db=self.db, embedder=self.embedder, store=self.store,
                          keyword=self.keyword, settings=self.settings.retrieval)
@@ -88,11 +108,11 @@ class Container:
     def prompts(self) -> dict[str, PromptTemplate]:
         return load_prompts(self.settings.prompts_dir)
 
-    @cached_property
+    @built_once
     def llm(self) -> LLM | None:
         return build_llm(self.settings.llm)
 
-    @cached_property
+    @built_once
     def chat(self) -> ChatService:
         return ChatService(settings=self.settings, db=self.db, retriever=self.retriever,
                            llm=self.llm, prompts=Prompts.from_dict(self.prompts))

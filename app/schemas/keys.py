@@ -5,11 +5,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# The roles a key can be given (anonymous is the absence of a key); also the choices of
+# `gaios keys create --role`, which lists them without importing the key store.
+GrantableRole = Literal["reader", "contributor", "reviewer", "admin"]
+
 
 class KeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=120, examples=["methods unit, coding pilot"],
                       description="Who or what the key is for.")
-    role: Literal["reader", "contributor", "reviewer", "admin"] = Field(
+    role: GrantableRole = Field(
         examples=["contributor"], description="What the key may do (docs/roles.md).")
 
 
