@@ -88,8 +88,7 @@ def chroma_chunks(store: VectorStore) -> dict[str, tuple[str, dict]]:
 
 
 def bm25_ids(keyword: KeywordIndex) -> set[str]:
-    len(keyword)  # (re)loads the index from disk
-    return set(keyword._ids)
+    return set(keyword.chunk_ids())
 
 
 def ids_of(doc_id: str, ids: set[str]) -> set[str]:
