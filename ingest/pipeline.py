@@ -1,7 +1,7 @@
 """The ingestion pipeline: load -> chunk -> embed -> store, incremental and kill-safe.
 
 For each document the manifest holds the hash of its normalised text, the parser, the
-chunking settings and the embedding model; a document whose four match is skipped.
+chunking settings and the encoder (model and backend); a document whose four match is skipped.
 Changed documents are written a batch at a time: marked `pending` (hidden from retrieval),
 their old chunks deleted, their new chunks written, then marked `complete`. A process killed half-way
 leaves the document `pending`, and the next run redoes it. The BM25 index is updated in
@@ -120,7 +120,7 @@ class Ingestor:
             entry = session.get(IndexEntryRow, doc.doc_id)
             if entry is not None and entry.status == "complete" and (
                 entry.content_hash, entry.parser, entry.chunking, entry.embedding_model
-            ) == (digest, doc.parser, self.chunking.key(), self.embedder.name):
+            ) == (digest, doc.parser, self.chunking.key(), self.embedder.encoder):
                 report.unchanged.append(doc.doc_id)
                 return None
         chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
@@ -157,7 +157,7 @@ class Ingestor:
                 entry = session.get(IndexEntryRow, doc.doc_id) or IndexEntryRow(doc_id=doc.doc_id)
                 entry.source, entry.title, entry.doc_type = doc.source, doc.title[:300], doc.doc_type
                 entry.content_hash, entry.parser = pending.digest, doc.parser
-                entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.name
+                entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.encoder
                 entry.status, entry.confidential, entry.chunks = "pending", doc.confidential, 0
                 entry.updated_at = utcnow()
                 session.merge(entry)

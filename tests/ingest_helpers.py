@@ -158,5 +158,6 @@ top-one accuracy, compared with eighty-four percent for the previous rule-based 
 
 def subprocess_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIOS_", "OPENAI_"))}
-    env.update(GAIOS_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.update(GAIOS_DATA_DIR=str(data_dir), GAIOS_EMBEDDING__BACKEND="torch", HF_HUB_OFFLINE="1",
+               ANONYMIZED_TELEMETRY="False")  # PyTorch: see tests/conftest.py
     return env

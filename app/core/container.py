@@ -63,7 +63,9 @@ class Container:
     @cached_property
     def embedder(self) -> Embedder:
         e = self.settings.embedding
-        return Embedder(e.model, batch_size=e.batch_size, max_tokens=e.max_tokens)
+        return Embedder(e.model, backend=e.backend, cache_dir=self.settings.data_dir / "models",
+                        batch_size=e.batch_size, batch_tokens=e.batch_tokens,
+                        max_tokens=e.max_tokens)
 
     @cached_property
     def store(self) -> VectorStore:
