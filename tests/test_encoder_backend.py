@@ -71,7 +71,10 @@ def test_onnx_int8_vectors_are_close_to_torch_and_the_export_is_reused(exported:
     cosines = (vectors * shared_embedder().embed(TEXTS)).sum(axis=1)
     assert cosines.min() > 0.95 and cosines.mean() > 0.98
     assert onnx.count_tokens(TEXTS[1]) == shared_embedder().count_tokens(TEXTS[1])
-    np.testing.assert_allclose(onnx.embed_query(TEXTS[0]), vectors[0], atol=1e-5)
+    # int8 activations are quantised per batch (one scale for the whole input), so a
+    # text's vector depends a little on its batch mates: close, not equal.
+    assert float(onnx.embed_query(TEXTS[0]) @ vectors[0]) > 0.98
+    np.testing.assert_allclose(onnx.embed(TEXTS), vectors, atol=1e-6)  # same batch: same
 
 
 @pytest.mark.slow
@@ -92,9 +95,10 @@ def test_changing_the_backend_re_embeds_the_index(tmp_path: Path, exported: Path
     assert sorted(report.updated) == ["alpha", "beta"] and report.unchanged == []
     assert {r.embedding_model for r in manifest(onnx).values()} == {
         "bundled:all-MiniLM-L6-v2 onnx-int8"}
-    text, meta, stored = onnx.store.get(["alpha:0"])["alpha:0"]
-    np.testing.assert_allclose(stored, onnx.embedder.embed([
-        f"{meta['title']} | {meta['section']}\n{text}"])[0], atol=1e-5)
+    stored = onnx.store.get(["alpha:0", "beta:0"])
+    batch = [f"{meta['title']} | {meta['section']}\n{text}" for text, meta, _ in stored.values()]
+    np.testing.assert_allclose(np.stack([v for _, _, v in stored.values()]),
+                               onnx.embedder.embed(batch), atol=1e-5)  # made by onnx-int8
     assert ingest_folder(onnx, docs).unchanged == ["alpha", "beta"]
     back = ingest_folder(new_container(tmp_path / "var"), docs)  # and back to PyTorch
     assert sorted(back.updated) == ["alpha", "beta"]
