@@ -31,7 +31,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402  (sets the offline environment before heavy imports)
 from _common import peak_rss_mib, table, write_results  # noqa: E402
-from ingest_bench import CHANGED_FILE, Probe, build_sources, container_for, prepare_corpus  # noqa: E402
+from ingest_bench import (  # noqa: E402
+    CHANGED_FILE,
+    Probe,
+    build_sources,
+    container_for,
+    prepare_corpus,
+)
 
 
 def child_setup(work: Path, data: Path) -> dict[str, Any]:
