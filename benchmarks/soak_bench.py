@@ -282,7 +282,7 @@ class Soak:
         complete = {d: n for d, (status, n) in manifest.items() if status == "complete"}
         expected = {f"{d}:{k}" for d, n in complete.items() for k in range(n)}
         len(container.keyword)  # loads the keyword index from disk
-        keyword_ids = set(container.keyword._ids)
+        keyword_ids = set(container.keyword.chunk_ids())
         return {
             "submissions_missing": sorted(set(self.accepted["submit"]) - usecases),
             "uploads_missing": sorted(set(self.accepted["upload"]) - uploads),

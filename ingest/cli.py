@@ -57,8 +57,6 @@ def index_usecases(container: Container, usecase_ids: list[str]) -> None:
     for usecase_id in usecase_ids:
         if usecase_id not in published:
             ingestor.remove(usecase_id)
-    if len(published) < len(set(usecase_ids)):
-        ingestor.rebuild_keyword_index()
     if published:
         ingestor.run(usecase_sources(container, list(published.values())))
 

@@ -1,12 +1,13 @@
 """The ingestion pipeline: load -> chunk -> embed -> store, incremental and kill-safe.
 
 For each document the manifest holds the hash of its normalised text, the parser, the
-chunking settings and the embedding model; a document whose four match is skipped.
+chunking settings and the encoder (model and backend); a document whose four match is skipped.
 Changed documents are written a batch at a time: marked `pending` (hidden from retrieval),
 their old chunks deleted, their new chunks written, then marked `complete`. A process killed half-way
-leaves the document `pending`, and the next run redoes it. The BM25 index is rebuilt
-from the vector store after any change (marked stale on disk before the store is written, so
-a run killed before its rebuild is finished by the next) and whenever the two differ in size.
+leaves the document `pending`, and the next run redoes it. The BM25 index is updated in
+place with each batch (marked stale on disk before the store is written, so a run killed
+before the update is repaired by a rebuild at the next run or start-up), and rebuilt from the
+vector store whenever the two differ in size.
 """
 
 import hashlib
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.components.embedding import Embedder
-from app.components.keyword import KeywordIndex
+from app.components.keyword import KeywordIndex, keyword_chunk
 from app.components.vectorstore import VectorStore
 from app.db.models import IndexEntryRow, utcnow
 from app.db.session import Database
@@ -101,8 +102,7 @@ class Ingestor:
                 batch = []
         self._write(batch, report)
         self._remove_vanished(scopes, seen, report)
-        if (report.added or report.updated or report.removed or self.keyword.stale
-                or len(self.keyword) != self.store.count()):
+        if self.keyword.stale or len(self.keyword) != self.store.count():
             self.rebuild_keyword_index()
         report.chunks = self.store.count()
         report.seconds = time.perf_counter() - started
@@ -120,7 +120,7 @@ class Ingestor:
             entry = session.get(IndexEntryRow, doc.doc_id)
             if entry is not None and entry.status == "complete" and (
                 entry.content_hash, entry.parser, entry.chunking, entry.embedding_model
-            ) == (digest, doc.parser, self.chunking.key(), self.embedder.name):
+            ) == (digest, doc.parser, self.chunking.key(), self.embedder.encoder):
                 report.unchanged.append(doc.doc_id)
                 return None
         chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
@@ -136,7 +136,7 @@ class Ingestor:
         chunks = [c for p in batch for c in p.chunks]
         vectors = self.embedder.embed([c.embed_text for c in chunks])
         self._mark_pending(batch)
-        self.keyword.mark_stale()
+        mark = self.keyword.mark_stale()
         self.store.delete_documents([p.doc.doc_id for p in batch if not p.is_new])
         self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks],
                           [c.metadata for c in chunks])
@@ -145,6 +145,8 @@ class Ingestor:
                 row = session.get(IndexEntryRow, pending.doc.doc_id)
                 assert row is not None
                 row.status, row.chunks, row.updated_at = "complete", len(pending.chunks), utcnow()
+        self.keyword.replace([p.doc.doc_id for p in batch],
+                             [keyword_chunk(c.id, c.text, c.metadata) for c in chunks], clears=mark)
         for pending in batch:
             (report.added if pending.is_new else report.updated).append(pending.doc.doc_id)
 
@@ -155,7 +157,7 @@ class Ingestor:
                 entry = session.get(IndexEntryRow, doc.doc_id) or IndexEntryRow(doc_id=doc.doc_id)
                 entry.source, entry.title, entry.doc_type = doc.source, doc.title[:300], doc.doc_type
                 entry.content_hash, entry.parser = pending.digest, doc.parser
-                entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.name
+                entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.encoder
                 entry.status, entry.confidential, entry.chunks = "pending", doc.confidential, 0
                 entry.updated_at = utcnow()
                 session.merge(entry)
@@ -181,8 +183,9 @@ class Ingestor:
             row = session.get(IndexEntryRow, doc_id)
             if row is not None:
                 row.status = "pending"
-        self.keyword.mark_stale()
+        mark = self.keyword.mark_stale()
         self.store.delete_documents([doc_id])
+        self.keyword.replace([doc_id], [], clears=mark)
         with self.db.session() as session:
             row = session.get(IndexEntryRow, doc_id)
             if row is not None:

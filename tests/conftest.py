@@ -32,6 +32,10 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     # Each test's app loads the models it uses when it uses them, not all of them in the
     # background as `gaios serve` does (tests/test_readiness.py turns that on).
     monkeypatch.setenv("GAIOS_LOAD_AT_START", "false")
+    # PyTorch, the model as published: the reference every test's expectations were set
+    # with, and no ONNX export (half a minute) per temporary data folder. The onnx-int8
+    # backend has its own tests (tests/test_encoder_backend.py).
+    monkeypatch.setenv("GAIOS_EMBEDDING__BACKEND", "torch")
 
 
 @pytest.fixture

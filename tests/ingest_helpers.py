@@ -88,8 +88,7 @@ def chroma_chunks(store: VectorStore) -> dict[str, tuple[str, dict]]:
 
 
 def bm25_ids(keyword: KeywordIndex) -> set[str]:
-    len(keyword)  # (re)loads the index from disk
-    return set(keyword._ids)
+    return set(keyword.chunk_ids())
 
 
 def ids_of(doc_id: str, ids: set[str]) -> set[str]:
@@ -159,5 +158,6 @@ top-one accuracy, compared with eighty-four percent for the previous rule-based 
 
 def subprocess_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIOS_", "OPENAI_"))}
-    env.update(GAIOS_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.update(GAIOS_DATA_DIR=str(data_dir), GAIOS_EMBEDDING__BACKEND="torch", HF_HUB_OFFLINE="1",
+               ANONYMIZED_TELEMETRY="False")  # PyTorch: see tests/conftest.py
     return env

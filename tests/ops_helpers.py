@@ -43,6 +43,7 @@ class HashEmbedder:
     are similar, the same text always gives the same vector, and nothing is loaded."""
 
     name = "test-hash-embedder"
+    encoder = name  # what the manifest records
     collection_name = "gaios-test-hash-embedder"
     dimension = 512
     batch_size = 64

@@ -40,6 +40,7 @@ def start(data_dir: Path, **settings: str) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIOS_", "OPENAI_"))}
     env.update(GAIOS_DATA_DIR=str(data_dir), GAIOS_LLM__BACKEND="extractive",
+               GAIOS_EMBEDDING__BACKEND="torch",  # see tests/conftest.py
                GAIOS_API_KEYS_ADMIN=ADMIN_KEY, GAIOS_RATE_LIMIT_CHAT_PER_MINUTE="0",
                HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", **settings)
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],

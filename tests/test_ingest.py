@@ -30,7 +30,7 @@ from fastapi.testclient import TestClient
 
 from app.cli import main as gaios
 from app.components.embedding import Embedder
-from app.components.keyword import KeywordIndex
+from app.components.keyword import KeywordChunk, KeywordIndex
 from app.services.expansion import expand_keywords
 from app.core.config import PROJECT_ROOT, get_settings
 from app.core.container import Container
@@ -727,7 +727,7 @@ class Killed(BaseException):
 
 
 @pytest.mark.slow
-def test_run_killed_before_the_bm25_rebuild_is_completed_by_the_next(
+def test_run_killed_before_the_keyword_update_is_completed_by_the_next(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "docs"
@@ -742,11 +742,11 @@ def test_run_killed_before_the_bm25_rebuild_is_completed_by_the_next(
     (folder / "gamma.md").unlink()
     (folder / "delta.md").write_text("# Delta\n\nThe axolotl register counted farms.\n")
 
-    def die(self: Ingestor) -> None:
+    def die(*args: object, **kwargs: object) -> None:
         raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(Ingestor, "rebuild_keyword_index", die)
+        patch.setattr(KeywordIndex, "replace", die)
         with pytest.raises(Killed):
             ingest_folder(new_container(tmp_path / "var"), folder)
 
@@ -760,16 +760,21 @@ def test_run_killed_before_the_bm25_rebuild_is_completed_by_the_next(
     assert [i for i, _ in container.keyword.search("axolotl", 3)] == ["delta:0"]
 
 
+def chunks(*texts: str) -> list[KeywordChunk]:
+    """One chunk per document: a:0, b:0, ..."""
+    return [KeywordChunk(f"{chr(97 + i)}:0", chr(97 + i), t) for i, t in enumerate(texts)]
+
+
 def test_bm25_build_recovers_from_a_swap_killed_half_way(tmp_path: Path) -> None:
     index = KeywordIndex(tmp_path / "bm25" / "gaios-test")
-    index.build(["a:0"], ["zebrafish pilot"])
+    index.build(chunks("zebrafish pilot"))
     # Killed after the new folder was moved in, before the old one was deleted; and an
     # earlier build killed while writing its temporary folder.
     shutil.copytree(index.folder, index.folder.with_name("gaios-test.old"))
     index.folder.with_name("gaios-test.tmp").mkdir()
     (index.folder.with_name("gaios-test.tmp") / "partial.npz").write_bytes(b"\x00" * 10)
 
-    index.build(["a:0", "b:0"], ["zebrafish pilot", "census chatbot"])
+    index.build(chunks("zebrafish pilot", "census chatbot"))
 
     assert len(index) == 2
     assert [i for i, _ in index.search("census chatbot", 2)] == ["b:0"]
@@ -779,9 +784,10 @@ def test_bm25_build_recovers_from_a_swap_killed_half_way(tmp_path: Path) -> None
 
 def test_keyword_search_matches_word_forms_and_classification_names(tmp_path: Path) -> None:
     index = KeywordIndex(tmp_path / "bm25" / "gaios-test")
-    index.build(["nace:0", "isco:0", "other:0"], [
-        "Relabelling business descriptions from NACE 2.0 to NACE 2.1",
-        "The classifier assigns an occupation code", "A chatbot for census questions"])
+    index.build([KeywordChunk(f"{d}:0", d, text) for d, text in [
+        ("nace", "Relabelling business descriptions from NACE 2.0 to NACE 2.1"),
+        ("isco", "The classifier assigns an occupation code"),
+        ("other", "A chatbot for census questions")]])
 
     assert [i for i, _ in index.search("occupations", 3)] == ["isco:0"]  # stemmed
     assert [i for i, _ in index.search("industries", 3)] == []
@@ -791,11 +797,12 @@ def test_keyword_search_matches_word_forms_and_classification_names(tmp_path: Pa
 
 def test_index_built_by_another_tokenizer_is_stale_until_rebuilt(tmp_path: Path) -> None:
     index = KeywordIndex(tmp_path / "bm25" / "gaios-test")
-    index.build(["a:0"], ["zebrafish pilot"])
+    index.build(chunks("zebrafish pilot"))
     assert not index.stale
-    (index.folder / "tokenizer.txt").write_text("an-older-tokenizer")
+    (index.folder / "build.txt").write_text("an-older-tokenizer")
     assert index.stale  # `gaios ingest` rebuilds a stale index
-    index.build(["a:0"], ["zebrafish pilot"])
+    assert KeywordIndex(index.folder).search("zebrafish", 1) == []  # not read as this layout
+    index.build(chunks("zebrafish pilot"))
     assert not index.stale
 
 

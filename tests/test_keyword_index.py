@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.components.keyword import KeywordIndex
+from app.components.keyword import KeywordChunk, KeywordIndex
 from app.main import create_app
 from ingest.cli import make_ingestor
 from tests.ingest_helpers import ingest_paths, new_container
@@ -23,7 +23,7 @@ TEXTS = ["zebrafish pilot coded occupations", "census chatbot answered questions
 
 def test_concurrent_rebuilds_are_serialised_and_leave_a_whole_index(tmp_path: Path) -> None:
     folder = tmp_path / "bm25" / "gaios-test"
-    ids = [f"d{i}:0" for i in range(len(TEXTS))]
+    chunks = [KeywordChunk(f"d{i}:0", f"d{i}", t) for i, t in enumerate(TEXTS)]
     errors: list[BaseException] = []
     start = threading.Barrier(8)
 
@@ -31,7 +31,7 @@ def test_concurrent_rebuilds_are_serialised_and_leave_a_whole_index(tmp_path: Pa
         start.wait()
         try:
             for _ in range(3):
-                KeywordIndex(folder).build(ids, TEXTS)  # one instance per request, as in the API
+                KeywordIndex(folder).build(chunks)  # one instance per request, as in the API
         except BaseException as exc:  # noqa: BLE001 - the test reports every failure
             errors.append(exc)
 
@@ -57,10 +57,11 @@ def test_server_start_repairs_a_keyword_index_left_stale_by_a_killed_publish(
     docs.mkdir()
     (docs / "alpha.md").write_text("# Alpha\n\nThe zebrafish pilot coded occupations.\n")
     ingest_paths(make_ingestor(container), docs)
-    # Killed after the vector store was written and before the keyword rebuild: the
+    # Killed after the vector store was written and before the keyword update: the
     # keyword index is marked stale and does not hold the new document.
     (docs / "beta.md").write_text("# Beta\n\nThe axolotl register counted farms.\n")
     ingestor = make_ingestor(container)
+    container.keyword.replace = lambda *args, **kwargs: None  # type: ignore[method-assign]
     ingestor.rebuild_keyword_index = lambda: None  # type: ignore[method-assign]
     ingest_paths(ingestor, docs)
     assert container.keyword.stale and container.keyword.search("axolotl", 2) == []

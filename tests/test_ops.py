@@ -440,6 +440,7 @@ def test_gaios_serve_writes_one_json_object_per_line(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIOS_", "OPENAI_"))}
     env.update(GAIOS_DATA_DIR=str(tmp_path / "var"), GAIOS_LLM__BACKEND="extractive",
+               GAIOS_EMBEDDING__BACKEND="torch",  # see tests/conftest.py
                HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
     server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
                               env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE,

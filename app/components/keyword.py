@@ -1,22 +1,39 @@
-"""BM25 keyword index (bm25s), rebuilt from the vector store's chunks so the two indexes
-always hold the same chunk ids. Persisted beside the vectors; loaded lazily."""
+"""BM25 keyword index, kept in step with the vector store one document at a time.
+
+Scores are BM25 as bm25s computes them (its default "lucene" variant, k1 1.5, b 0.75), but
+from term frequencies rather than precomputed scores: the collection statistics (chunk
+count, average length, document frequency of each term) are those of the live chunks at
+query time, so replacing or deleting one document updates the index in place and gives the
+scores of a rebuild (tests/test_keyword_updates.py checks both against bm25s).
+
+On disk, in the index folder: a base segment (term frequencies of every chunk at the last
+compaction; the folder is written beside and swapped in whole) and `delta.json` (documents
+removed from the base, chunks added since), replaced atomically by each change. The delta is
+folded into a new base once it outgrows a tenth of the base, so a change costs the size of
+the delta, not of the index.
+"""
 
 import fcntl
 import json
+import math
 import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Iterator
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import bm25s
+import numpy as np
 import Stemmer
+from scipy import sparse
 
 if TYPE_CHECKING:
-    from app.components.vectorstore import VectorStore
+    from app.components.vectorstore import Metadata, VectorStore
 
 TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # Short English stop list: BM25 weights already discount common words; these are the
@@ -28,9 +45,16 @@ STOP = frozenset(
 
 
 # Snowball stemming, so that "occupations" finds "occupation" and "coding" finds "codes".
-# Part of how the index was built: a change of tokenizer makes the index stale.
+# Part of how the index was built, with the layout on disk: a change of either makes the
+# index stale.
 TOKENIZER = "snowball-english-1"
+BUILD = f"{TOKENIZER} tf-segments-1"
 _STEMMER = Stemmer.Stemmer("english")
+
+K1, B = 1.5, 0.75
+# The delta is folded into the base when it holds more chunks than this share of the base
+# (and more than the floor: small indexes are cheap to rewrite anyway).
+COMPACT_SHARE, COMPACT_FLOOR = 0.1, 500
 
 
 def tokenize(text: str) -> list[str]:
@@ -38,109 +62,326 @@ def tokenize(text: str) -> list[str]:
     return _STEMMER.stemWords([t for t in TOKEN.findall(folded) if t not in STOP])
 
 
+class KeywordChunk(NamedTuple):
+    id: str
+    doc_id: str
+    text: str  # what is indexed: title, section and passage
+
+
+def keyword_chunk(chunk_id: str, text: str, metadata: "Metadata") -> KeywordChunk:
+    """A stored chunk as the keyword index sees it (title and section count as text)."""
+    return KeywordChunk(chunk_id, str(metadata.get("doc_id", "")),
+                        f"{metadata.get('title', '')} {metadata.get('section', '')} {text}")
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: str
+    doc_id: str
+    counts: dict[str, int]
+
+
+def _row(chunk: KeywordChunk) -> _Row:
+    return _Row(chunk.id, chunk.doc_id, dict(Counter(tokenize(chunk.text))))
+
+
+@dataclass(frozen=True, eq=False)
+class _Segment:
+    """Chunks as rows of a term-frequency matrix, stored by term (a term's postings are
+    one slice)."""
+    ids: list[str]
+    docs: list[str]
+    terms: list[str]
+    tf: sparse.csc_array
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[_Row]) -> "_Segment":
+        terms = sorted({t for r in rows for t in r.counts})
+        column = {t: i for i, t in enumerate(terms)}
+        cells = np.array([(i, column[t], n) for i, row in enumerate(rows)
+                          for t, n in row.counts.items()], dtype=np.int64).reshape(-1, 3)
+        tf = sparse.csc_array(sparse.coo_array(
+            (cells[:, 2].astype(np.float64), (cells[:, 0], cells[:, 1])),
+            shape=(len(rows), len(terms))))
+        return cls([r.id for r in rows], [r.doc_id for r in rows], terms, tf,
+                   np.array([sum(r.counts.values()) for r in rows], dtype=np.float64))
+
+    def postings(self, term: str, column: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, term frequencies) of the chunks holding this term."""
+        j = column.get(term)
+        if j is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        start, end = self.tf.indptr[j], self.tf.indptr[j + 1]
+        return self.tf.indices[start:end], self.tf.data[start:end]
+
+
+
+@dataclass(frozen=True, eq=False)
+class _State:
+    """The base segment, the documents removed from it and the chunks added since.
+    Never changed in place: a change makes a new state, so searches in other threads
+    always see a whole one."""
+    base: _Segment
+    generation: str
+    removed: frozenset[str] = frozenset()
+    added: tuple[_Row, ...] = ()
+    live: np.ndarray = field(init=False)
+    delta: _Segment = field(init=False)
+    column: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        live = np.array([d not in self.removed for d in self.base.docs], dtype=bool)
+        object.__setattr__(self, "live", live)
+        object.__setattr__(self, "delta", _Segment.of(self.added))
+        object.__setattr__(self, "column", {t: i for i, t in enumerate(self.base.terms)})
+
+    @property
+    def size(self) -> int:
+        return int(self.live.sum()) + len(self.added)
+
+    @property
+    def delta_size(self) -> int:
+        return len(self.added) + int((~self.live).sum())
+
+    def ids(self) -> list[str]:
+        return [i for i, keep in zip(self.base.ids, self.live, strict=True) if keep] + \
+            [r.id for r in self.added]
+
+    def replaced(self, doc_ids: Iterable[str], rows: Sequence[_Row]) -> "_State":
+        gone = set(doc_ids) | {r.doc_id for r in rows}
+        kept = tuple(r for r in self.added if r.doc_id not in gone)
+        removed = self.removed | (gone & set(self.base.docs))
+        return _State(self.base, self.generation, frozenset(removed), kept + tuple(rows))
+
+    def compacted(self) -> "_State":
+        """One segment of the live chunks (the base's terms first, then the new ones)."""
+        terms = self.base.terms + [t for t in self.delta.terms if t not in self.column]
+        column = {t: i for i, t in enumerate(terms)}
+        kept = np.flatnonzero(self.live)
+        base = sparse.csr_array(self.base.tf)[kept]
+        base.resize((len(kept), len(terms)))
+        added = sparse.coo_array(self.delta.tf)
+        moved = np.array([column[t] for t in self.delta.terms], dtype=np.int64)
+        added = sparse.coo_array((added.data, (added.row, moved[added.col])),
+                                 shape=(len(self.added), len(terms)))
+        tf = sparse.csc_array(sparse.vstack([base, added]))
+        return _State(_Segment([self.base.ids[i] for i in kept] + self.delta.ids,
+                               [self.base.docs[i] for i in kept] + self.delta.docs, terms, tf,
+                               np.concatenate([self.base.lengths[kept], self.delta.lengths])),
+                      uuid.uuid4().hex)
+
+    def scores(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores of the live base rows and of the added rows."""
+        base, delta = np.zeros(len(self.base.ids)), np.zeros(len(self.added))
+        n = self.size
+        if n == 0:
+            return base, delta
+        average = (float(self.base.lengths[self.live].sum()) + float(self.delta.lengths.sum())) / n
+        delta_column = {t: i for i, t in enumerate(self.delta.terms)}
+        # A term asked twice counts twice, as in bm25s.
+        for term in tokens:
+            rows, tf = self.base.postings(term, self.column)
+            alive = self.live[rows]
+            rows, tf = rows[alive], tf[alive]
+            new_rows, new_tf = self.delta.postings(term, delta_column)
+            df = len(rows) + len(new_rows)
+            if df == 0:
+                continue
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for out, r, f, lengths in ((base, rows, tf, self.base.lengths),
+                                       (delta, new_rows, new_tf, self.delta.lengths)):
+                out[r] += idf * f / (K1 * (1 - B + B * lengths[r] / average) + f)
+        return base, delta
+
+
+def _empty() -> _State:
+    return _State(_Segment.of([]), "")
+
+
 class KeywordIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._retriever: bm25s.BM25 | None = None
-        self._ids: list[str] = []
-        self._loaded_stamp: float | None = None
+        self._state: _State | None = None
+        self._stamp: tuple[Any, Any] | None = None
 
     @property
     def _ids_file(self) -> Path:
         return self.folder / "ids.json"
 
     @property
-    def _stale_file(self) -> Path:
-        return self.folder.with_name(self.folder.name + ".stale")
-
-    def mark_stale(self) -> None:
-        """Record, before the vector store changes, that this index must be rebuilt: the
-        mark is a file, so it outlives a process killed before its rebuild."""
-        self._stale_file.parent.mkdir(parents=True, exist_ok=True)
-        self._stale_file.touch()
+    def _delta_file(self) -> Path:
+        return self.folder / "delta.json"
 
     @property
-    def _tokenizer_file(self) -> Path:
-        return self.folder / "tokenizer.txt"
+    def _build_file(self) -> Path:
+        return self.folder / "build.txt"
+
+    def mark_stale(self) -> Path:
+        """Record, before the vector store changes, that this index may miss the change: a
+        file of its own per writer, so it outlives a process killed before its update, and
+        one writer's update does not clear another's mark. Returns the mark to clear."""
+        mark = self.folder.with_name(f"{self.folder.name}.stale.{uuid.uuid4().hex}")
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.touch()
+        return mark
+
+    def _marks(self) -> list[Path]:
+        if not self.folder.parent.exists():
+            return []
+        return [p for p in self.folder.parent.iterdir()
+                if p.name == f"{self.folder.name}.stale"  # the single mark of earlier versions
+                or p.name.startswith(f"{self.folder.name}.stale.")]
 
     @property
     def stale(self) -> bool:
-        """Marked stale, or built by another version of the tokenizer."""
-        if self._stale_file.exists():
+        """Marked stale by a writer that did not finish, or built by another version."""
+        if self._marks():
             return True
-        built_with = self._tokenizer_file.read_text() if self._tokenizer_file.exists() else None
-        return self._ids_file.exists() and built_with != TOKENIZER
+        return self._ids_file.exists() and self._built_with() != BUILD
+
+    def _built_with(self) -> str | None:
+        return self._build_file.read_text() if self._build_file.exists() else None
 
     @contextmanager
-    def _exclusive(self) -> Iterator[None]:
+    def _locked(self, mode: int) -> Iterator[None]:
         """Hold the lock of the index's parent folder: an advisory lock on the open folder,
-        so builds in other threads (concurrent publishes) and other processes wait their
-        turn instead of sharing one temporary folder; released by the kernel if killed."""
+        so writes in other threads (concurrent publishes) and other processes wait their
+        turn instead of sharing one temporary folder, and a reader never loads a delta
+        with the base of another generation; released by the kernel if killed."""
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.folder.parent, os.O_RDONLY)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, mode)
             yield
         finally:
             os.close(fd)  # closing releases the lock
 
-    def build(self, ids: list[str], texts: list[str]) -> None:
-        """Replace the index with these chunks (written to a new folder, then swapped),
-        one build at a time."""
-        with self._exclusive():
-            self._build(ids, texts)
+    def build(self, chunks: Sequence[KeywordChunk], *, clears: Iterable[Path] = ()) -> None:
+        """Replace the index with these chunks, one write at a time; then clear the marks
+        of writes these chunks already hold."""
+        state = _State(_Segment.of([_row(c) for c in chunks]), uuid.uuid4().hex)
+        with self._locked(fcntl.LOCK_EX):
+            self._write_base(state)
+        for mark in clears:
+            mark.unlink(missing_ok=True)
 
-    def _build(self, ids: list[str], texts: list[str]) -> None:
+    def rebuild_from(self, store: "VectorStore") -> None:
+        """Rebuild from every chunk of the vector store. The marks present before it is
+        read are cleared: the store then already held those writes."""
+        marks = self._marks()
+        self.build([keyword_chunk(i, text, meta) for i, text, meta in store.all_chunks()],
+                   clears=marks)
+
+    def replace(self, doc_ids: Iterable[str], chunks: Sequence[KeywordChunk], *,
+                clears: Path | None = None) -> None:
+        """Remove every chunk of these documents and add these chunks (a document deleted:
+        no chunks), in place; then clear the writer's mark."""
+        rows = [_row(c) for c in chunks]
+        with self._locked(fcntl.LOCK_EX):
+            self._refresh()
+            assert self._state is not None
+            state = self._state.replaced(doc_ids, rows)
+            if state.generation == "" or state.delta_size > max(
+                    COMPACT_FLOOR, COMPACT_SHARE * len(state.base.ids)):
+                self._write_base(state.compacted())
+            else:
+                self._write_delta(state)
+        if clears is not None:
+            clears.unlink(missing_ok=True)
+
+    def _write_base(self, state: _State) -> None:
         tmp = self.folder.with_name(self.folder.name + ".tmp")
         old = self.folder.with_name(self.folder.name + ".old")
-        for leftover in (tmp, old):  # from a build killed half-way
+        for leftover in (tmp, old):  # from a write killed half-way
             if leftover.exists():
                 shutil.rmtree(leftover)
         tmp.mkdir(parents=True)
-        retriever = bm25s.BM25()
-        if ids:
-            retriever.index([tokenize(t) for t in texts], show_progress=False)
-            retriever.save(str(tmp))
-        (tmp / "tokenizer.txt").write_text(TOKENIZER)
-        (tmp / "ids.json").write_text(json.dumps(ids))
+        base = state.base
+        sparse.save_npz(tmp / "tf.npz", sparse.csc_array(base.tf, dtype=np.int32),
+                        compressed=False)
+        (tmp / "terms.json").write_text(json.dumps(base.terms))
+        (tmp / "docs.json").write_text(json.dumps(base.docs))
+        (tmp / "build.txt").write_text(BUILD)
+        (tmp / "generation.txt").write_text(state.generation)
+        (tmp / "ids.json").write_text(json.dumps(base.ids))
         if self.folder.exists():
             self.folder.rename(old)
         tmp.rename(self.folder)
         if old.exists():
             shutil.rmtree(old)
-        self._stale_file.unlink(missing_ok=True)
-        self._retriever, self._ids = (retriever if ids else None), ids
-        self._loaded_stamp = self._ids_file.stat().st_mtime
+        self._state, self._stamp = state, self._stamps()
 
-    def rebuild_from(self, store: "VectorStore") -> None:
-        """Rebuild from every chunk of the vector store (title and section count as text)."""
-        chunks = store.all_chunks()
-        self.build([c[0] for c in chunks],
-                   [f"{c[2].get('title', '')} {c[2].get('section', '')} {c[1]}" for c in chunks])
+    def _write_delta(self, state: _State) -> None:
+        tmp = self._delta_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({
+            "generation": state.generation, "removed": sorted(state.removed),
+            "added": [[r.id, r.doc_id, r.counts] for r in state.added]}))
+        os.replace(tmp, self._delta_file)
+        self._state, self._stamp = state, self._stamps()
 
-    def _load(self) -> None:
-        if not self._ids_file.exists():
-            self._retriever, self._ids = None, []
+    def _stamps(self) -> tuple[Any, Any]:
+        def stamp(path: Path) -> tuple[int, int] | None:
+            try:
+                s = path.stat()
+            except FileNotFoundError:
+                return None
+            return s.st_ino, s.st_mtime_ns
+        return stamp(self._ids_file), stamp(self._delta_file)
+
+    def _refresh(self) -> None:
+        """Load what another process or instance wrote since this one last looked."""
+        stamp = self._stamps()
+        if stamp == self._stamp:
             return
-        stamp = self._ids_file.stat().st_mtime
-        if stamp == self._loaded_stamp:
+        if stamp[0] is None or self._built_with() != BUILD:
+            self._state, self._stamp = _empty(), stamp  # none yet, or an earlier layout
             return
-        self._ids = json.loads(self._ids_file.read_text())
-        self._retriever = bm25s.BM25.load(str(self.folder)) if self._ids else None
-        self._loaded_stamp = stamp
+        state = self._state
+        if self._stamp is None or stamp[0] != self._stamp[0] or state is None:
+            state = self._load_base()
+        if stamp[1] is not None:
+            delta = json.loads(self._delta_file.read_text())
+            if delta["generation"] == state.generation:
+                state = _State(state.base, state.generation, frozenset(delta["removed"]),
+                               tuple(_Row(i, d, c) for i, d, c in delta["added"]))
+        else:
+            state = _State(state.base, state.generation)
+        self._state, self._stamp = state, stamp
+
+    def _load_base(self) -> _State:
+        ids = json.loads(self._ids_file.read_text())
+        tf = sparse.csc_array(sparse.load_npz(self.folder / "tf.npz"), dtype=np.float64)
+        base = _Segment(ids, json.loads((self.folder / "docs.json").read_text()),
+                        json.loads((self.folder / "terms.json").read_text()), tf,
+                        np.asarray(tf.sum(axis=1), dtype=np.float64).ravel())
+        return _State(base, (self.folder / "generation.txt").read_text())
+
+    def _current(self) -> _State:
+        with self._locked(fcntl.LOCK_SH):
+            self._refresh()
+        assert self._state is not None
+        return self._state
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best k chunks; reloads if another process rebuilt it."""
-        self._load()
+        """(chunk id, BM25 score) of the best k chunks; reloads if another process changed it."""
+        state = self._current()
         tokens = tokenize(query)
-        if self._retriever is None or not tokens:
+        if not tokens or state.size == 0:
             return []
-        k = min(k, len(self._ids))
-        docs, scores = self._retriever.retrieve([tokens], k=k, show_progress=False)
-        return [(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True)
-                if s > 0]
+        base, delta = state.scores(tokens)
+        scores = np.concatenate([base, delta])
+        ids = state.base.ids + [r.id for r in state.added]
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > k:  # the k best, and every chunk tied with the last of them
+            kth = np.partition(scores[hits], len(hits) - k)[len(hits) - k]
+            hits = hits[scores[hits] >= kth]
+        # Ties go to the smaller chunk id, so the order does not depend on the layout.
+        best = sorted(hits, key=lambda i: (-scores[i], ids[i]))[:k]
+        return [(ids[i], float(scores[i])) for i in best]
 
     def __len__(self) -> int:
-        self._load()
-        return len(self._ids)
+        return self._current().size
 
+    def chunk_ids(self) -> list[str]:
+        return self._current().ids()

