@@ -23,6 +23,14 @@ vectors; the Chroma-server variant loads the same vectors from a file instead of
 the model again (embedding 100k chunks twice would double an hour-long run), so its
 ingestion time is the rest of the pipeline only.
 
+With `--model-share F` (under 1), the steps after the first embed only a share F of their
+chunks with the model (chosen by a hash of the text); every other chunk gets the vector of
+one of those, moved by random noise and normalised (cosine about 0.8 to it). The model's
+time for the whole step is then projected from its measured tokens per second and each
+chunk's exact token count; the tables show both the measured and the projected figures.
+The step processes and the server run torch with `--torch-threads` threads (default 1:
+on cores shared with other work, two threads wait for each other at every operation).
+
 The machine is shared: before each phase the script waits (at most --idle-wait seconds) for
 the CPUs to be idle, and it records how much CPU other processes used while the phase ran.
 Results are written after every step to benchmarks/results/scale_bench.json (a run cut short
@@ -265,6 +273,65 @@ def timed(owner: Any, name: str, seconds: dict[str, float]) -> None:
     setattr(owner, name, wrapper)
 
 
+def child_server_copy(args: argparse.Namespace) -> dict[str, Any]:
+    """The Chroma-server variant of a step: the embedded variant's index (database, keyword
+    index, and every chunk with its vector, text and metadata, written to the Chroma server
+    in pages) copied as it is, then re-ingested with nothing changed against the server.
+    Running the pipeline a second time (chunking, manifest, import) would double a run
+    that takes hours on the shared machine; the copy is the same data in the other store."""
+    import sqlite3
+
+    from app.components.vectorstore import VectorStore
+    from app.core.config import Settings
+    from app.core.container import Container
+    from ingest.cli import default_sources, make_ingestor
+
+    data, source = Path(args.data), Path(args.work) / "data-embedded"
+    data.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with sqlite3.connect(source / "gaios.db") as src, sqlite3.connect(data / "gaios.db") as dst:
+        src.backup(dst)
+    shutil.rmtree(data / "bm25", ignore_errors=True)
+    shutil.copytree(source / "bm25", data / "bm25")
+    files_s = time.perf_counter() - started
+    container = Container.build(Settings(data_dir=data, chroma_url=args.chroma_url))
+    name = container.embedder.collection_name
+    origin = VectorStore(collection=name, path=source / "chroma")
+    target = container.store
+    started = time.perf_counter()
+    have = set(target.collection.get(include=[])["ids"])
+    copied, offset, page = 0, 0, 2000
+    while True:
+        got = origin.collection.get(limit=page, offset=offset,
+                                    include=["documents", "metadatas", "embeddings"])
+        keep = [n for n, i in enumerate(got["ids"]) if i not in have]
+        if keep:
+            import numpy as np
+
+            target.upsert([got["ids"][n] for n in keep],
+                          np.asarray([got["embeddings"][n] for n in keep], dtype=np.float32),
+                          [got["documents"][n] for n in keep], [got["metadatas"][n] for n in keep])
+            copied += len(keep)
+        offset += page
+        if len(got["ids"]) < page:
+            break
+    vectors_s = time.perf_counter() - started
+    peak_copy = peak_rss_mib()
+    ingestor = make_ingestor(container)
+    started = time.perf_counter()
+    sources, scopes = default_sources(container)
+    noop = ingestor.run(sources, scopes=scopes)
+    noop_s = time.perf_counter() - started
+    report = {**noop.summary(), "added": 0, "copied_chunks": copied}
+    return {"mode": "copy of the embedded variant", "import_s": None,
+            "ingest_s": round(files_s + vectors_s, 2),
+            "breakdown_s": {"embed": 0.0, "copy_db_and_keyword_files": round(files_s, 2),
+                            "copy_chunks_to_chroma_server": round(vectors_s, 2)},
+            "report": report, "failed": noop.failed[:5], "embedding": None,
+            "noop_s": round(noop_s, 2), "noop": noop.summary(),
+            "peak_rss_mib": round(peak_copy, 1), "peak_rss_mib_with_noop": round(peak_rss_mib(), 1)}
+
+
 def child_step(args: argparse.Namespace) -> dict[str, Any]:
     """Import this step's records, ingest, then re-ingest with nothing changed."""
     from app.core.config import Settings
@@ -280,7 +347,8 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
     container = Container.build(settings)
     embedder = StepEmbedder(container.embedder, work / f"vectors-{args.last}.pkl",
                             reuse=args.store == "server", model_share=float(args.model_share))
-    _ = container.embedder._model  # loaded before the clock, as a running server has it
+    # Loaded and run once before the clock (torch's first call is slow), as in a running server.
+    container.embedder.embed(["warm-up"])
     plain = make_ingestor(container)
     ingestor = Ingestor(db=plain.db, embedder=embedder, store=plain.store, keyword=plain.keyword,
                         chunking=plain.chunking, batch_chunks=plain.batch_chunks)
@@ -306,7 +374,10 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
     noop = ingestor.run(sources, scopes=scopes)
     noop_s = time.perf_counter() - started
     embedding = embedding_figures(container, embedder) if not embedder.reuse else None
-    return {"import_s": round(import_s, 2), "stored": stored, "ingest_s": round(ingest_s, 2),
+    import torch
+
+    return {"torch_threads": torch.get_num_threads(), "import_s": round(import_s, 2),
+            "stored": stored, "ingest_s": round(ingest_s, 2),
             "breakdown_s": {k: round(v, 2) for k, v in sorted(seconds.items())},
             "report": report.summary(), "failed": report.failed[:5],
             "embedding": embedding, "noop_s": round(noop_s, 2), "noop": noop.summary(),
@@ -420,6 +491,13 @@ class Contention:
                 "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
+def threads_env(args: argparse.Namespace) -> dict[str, str]:
+    """torch's threads for the step processes and the server: on cores shared with other
+    work one thread is steadier and faster than two that wait for each other at every
+    operation (docs/benchmarks.md, Serving)."""
+    return {"OMP_NUM_THREADS": str(args.torch_threads)} if args.torch_threads else {}
+
+
 def serve_and_measure(data: Path, chroma_url: str, log: Path, args: argparse.Namespace
                       ) -> dict[str, Any]:
     """`gaios serve` (extractive) on this index: search and chat, one request at a time."""
@@ -428,7 +506,8 @@ def serve_and_measure(data: Path, chroma_url: str, log: Path, args: argparse.Nam
 
     questions = load_questions()
     # PYTHONPATH: the server runs this checkout's code, not the installed copy's.
-    env = {"PYTHONPATH": str(ROOT), **({"GAIOS_CHROMA_URL": chroma_url} if chroma_url else {})}
+    env = {"PYTHONPATH": str(ROOT), **threads_env(args),
+           **({"GAIOS_CHROMA_URL": chroma_url} if chroma_url else {})}
     server = Server(data, "extractive", log, env)
     result: dict[str, Any] = {"startup_s": server.startup_s}
     try:
@@ -467,7 +546,7 @@ def run_step(store: str, step: dict[str, int], first: int, work: Path, data: Pat
     label = f"{store} {step['target_chunks']:,} chunks"
     print(f"[scale_bench] {label}: ingesting ...", flush=True)
     phase = Contention(args.idle_wait, label, cpu_seconds_children)
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, env={**os.environ, **threads_env(args)})
     result: dict[str, Any] = {"store": store, **step, "ingest": json.loads(out.read_text())}
     result["ingest"]["contention"] = phase.done()
     result["disk"] = disk_sizes(data, chroma.folder if chroma else None)
@@ -493,6 +572,9 @@ def main() -> None:
                         help="Share of the chunks of every step after the first embedded by the "
                         "model (the others: a model vector moved by noise; the model's time is "
                         "projected to all). The first step embeds all its chunks.")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="OMP_NUM_THREADS of the step processes and the server (0: torch's "
+                        "default, one per core).")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     parser.add_argument("--report", action="store_true", help="Print the tables of the last run.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -502,7 +584,8 @@ def main() -> None:
     parser.add_argument("--last", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        Path(args.out).write_text(json.dumps(child_step(args), default=str))
+        child = child_server_copy if args.store == "server" else child_step
+        Path(args.out).write_text(json.dumps(child(args), default=str))
         return
     if args.report:
         print_report(json.loads((RESULTS / "scale_bench.json").read_text()))
@@ -560,7 +643,9 @@ def step_costs(row: dict[str, Any], previous_chunks: int) -> dict[str, Any]:
     projected_s = rest_s + embedding.get("projected_s", 0.0)
     new = ing["report"]["chunks"] - previous_chunks
     tokens = embedding.get("tokens")
-    return {"store": row["store"], "chunks": ing["report"]["chunks"], "new chunks": new,
+    copied = "mode" in ing  # the server variant: the embedded variant's index copied
+    return {"store": row["store"], "how": "copy" if copied else "pipeline",
+            "chunks": ing["report"]["chunks"], "new chunks": new,
             "new docs": ing["report"]["added"],
             "model share": (round(embedding["model_chunks"] / embedding["chunks"], 3)
                             if embedding.get("chunks") else None),
@@ -572,7 +657,7 @@ def step_costs(row: dict[str, Any], previous_chunks: int) -> dict[str, Any]:
             "tokens/s (ingest)": round(tokens / projected_s) if tokens and projected_s else None,
             "s per 1k new chunks": (round(1000 * projected_s / max(new, 1), 2) if embedding
                                     else None),
-            "rest s per 1k new chunks": round(1000 * rest_s / max(new, 1), 2),
+            "rest s per 1k new chunks": None if copied else round(1000 * rest_s / max(new, 1), 2),
             "peak RSS MiB": ing["peak_rss_mib"], "no-op s": ing["noop_s"],
             "other cores": ing["contention"]["other_processes_cores"]}
 
@@ -640,8 +725,9 @@ def print_report(data: dict[str, Any]) -> None:
                             **{k: v["p50_ms"] for k, v in timings.items()}})
     print(table(timing_rows))
     print("\n## Ingestion time breakdown (s)\n")
-    print(table([{"store": r["store"], "chunks": r["ingest"]["report"]["chunks"],
-                  **r["ingest"]["breakdown_s"]} for r in data["rows"]]))
+    breakdown = [{"store": r["store"], "chunks": r["ingest"]["report"]["chunks"],
+                  **r["ingest"]["breakdown_s"]} for r in data["rows"]]
+    print(table(breakdown, list(dict.fromkeys(k for row in breakdown for k in row))))
     for store, summary in data.get("summary", {}).items():
         print(f"\n{store}: search p95 at {summary['largest_chunks']:,} chunks = "
               f"{summary['search_p95_ms']} ms (target < 50 ms: "
