@@ -18,10 +18,10 @@ does), then ingests (as `gaios ingest` does: `default_sources` and `Ingestor.run
 process, so that process's peak RSS is the step's own; then it re-ingests with nothing
 changed (the no-op run). Then `gaios serve` (extractive backend) runs on the index and a
 client on 127.0.0.1 measures `/api/v1/search` and `/api/v1/chat`. The two stores are grown
-side by side: at each size the embedded variant runs first and computes the increment's
-vectors; the Chroma-server variant loads the same vectors from a file instead of running
-the model again (embedding 100k chunks twice would double an hour-long run), so its
-ingestion time is the rest of the pipeline only.
+side by side: at each size the embedded variant runs the pipeline; the Chroma-server variant
+is a copy of its index (database and keyword index copied, every chunk with its vector
+written to the server), re-ingested with nothing changed against the server and served with
+`GAIOS_CHROMA_URL`: running the pipeline twice would double a run of hours on this machine.
 
 With `--model-share F` (under 1), the steps after the first embed only a share F of their
 chunks with the model (chosen by a hash of the text); every other chunk gets the vector of
@@ -198,26 +198,19 @@ def prepare(work: Path, targets: list[int]) -> dict[str, Any]:
 
 
 class StepEmbedder:
-    """The container's embedder, timed. With `reuse`, the vectors come from the file the
-    embedded-store variant wrote for the same step instead of from the model. With a
-    `model_share` under 1, only that share of the step's chunks (chosen by a hash of the
-    text) is embedded by the model; each other chunk gets the vector of one of them moved by
-    random noise (cosine about 0.8 to it), and the model's time for the whole step is
-    projected from its measured tokens per second (`embedding_figures`)."""
+    """The container's embedder, timed. With a `model_share` under 1, only that share of the
+    step's chunks (chosen by a hash of the text) is embedded by the model; each other chunk
+    gets the vector of one of them moved by random noise (cosine about 0.8 to it), and the
+    model's time for the whole step is projected from its measured tokens per second
+    (`embedding_figures`)."""
 
-    def __init__(self, inner: Any, cache: Path, *, reuse: bool, model_share: float = 1.0) -> None:
-        self.inner, self.cache, self.reuse = inner, cache, reuse
+    def __init__(self, inner: Any, *, model_share: float = 1.0) -> None:
+        self.inner = inner
         self.name, self.count_tokens = inner.name, inner.count_tokens
         self.every = max(1, round(1 / model_share))
         self.seconds = 0.0
         self.texts: list[str] = []
         self.model_texts: list[str] = []
-        self.vectors: list[Any] = []
-        self.known: dict[str, Any] = {}
-        if reuse:
-            with self.cache.open("rb") as handle:
-                saved = pickle.load(handle)
-            self.known = dict(zip(saved["keys"], saved["vectors"], strict=True))
 
     @staticmethod
     def key(text: str) -> str:
@@ -229,11 +222,6 @@ class StepEmbedder:
     def embed(self, texts: list[str]) -> Any:
         import numpy as np
 
-        if self.reuse:
-            missing = [t for t in texts if self.key(t) not in self.known]
-            if missing:
-                raise RuntimeError(f"{len(missing)} texts have no stored vector ({self.cache})")
-            return np.stack([self.known[self.key(t)] for t in texts]).astype(np.float32)
         model = [i for i, t in enumerate(texts) if self.by_model(t)] or list(range(len(texts[:1])))
         started = time.perf_counter()
         embedded = self.inner.embed([texts[i] for i in model])
@@ -249,16 +237,7 @@ class StepEmbedder:
                 vectors[i] = moved / np.linalg.norm(moved)
         self.texts += texts
         self.model_texts += [texts[i] for i in model]
-        self.vectors.append(vectors)
         return vectors
-
-    def save(self) -> None:
-        import numpy as np
-
-        if not self.reuse and self.vectors:
-            with self.cache.open("wb") as handle:
-                pickle.dump({"keys": [self.key(t) for t in self.texts],
-                             "vectors": np.concatenate(self.vectors)}, handle)
 
 
 def timed(owner: Any, name: str, seconds: dict[str, float]) -> None:
@@ -345,8 +324,7 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
         records = pickle.load(handle)[args.first:args.last]
     settings = Settings(data_dir=Path(args.data), chroma_url=args.chroma_url or "")
     container = Container.build(settings)
-    embedder = StepEmbedder(container.embedder, work / f"vectors-{args.last}.pkl",
-                            reuse=args.store == "server", model_share=float(args.model_share))
+    embedder = StepEmbedder(container.embedder, model_share=float(args.model_share))
     # Loaded and run once before the clock (torch's first call is slow), as in a running server.
     container.embedder.embed(["warm-up"])
     plain = make_ingestor(container)
@@ -366,14 +344,13 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
     ingest_s = time.perf_counter() - started
     seconds["embed"] = embedder.seconds
     seconds["other"] = ingest_s - sum(seconds.values())
-    embedder.save()
     peak_ingest = peak_rss_mib()
 
     started = time.perf_counter()
     sources, scopes = default_sources(container)
     noop = ingestor.run(sources, scopes=scopes)
     noop_s = time.perf_counter() - started
-    embedding = embedding_figures(container, embedder) if not embedder.reuse else None
+    embedding = embedding_figures(container, embedder)
     import torch
 
     return {"torch_threads": torch.get_num_threads(), "import_s": round(import_s, 2),
@@ -617,8 +594,6 @@ def run(args: argparse.Namespace) -> None:
                 data["total_s"] = round(time.perf_counter() - started, 1)
                 write_results("scale_bench", data)
             first = step["records"]
-            for path in work.glob(f"vectors-{first}.pkl"):
-                path.unlink()
         ok = True
     finally:
         if chroma:
