@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import pickle
@@ -162,26 +163,36 @@ def record_stream(real: list[Any]) -> Any:
         yield synthetic_record(number, real)
 
 
-def prepare(work: Path, targets: list[int]) -> dict[str, Any]:
-    """Plan the records of every step (chunk counts from the real chunker and tokenizer) and
-    save them for the step processes."""
+def chunk_counter(work: Path) -> tuple[Any, Any]:
+    """The container of a scratch folder, and a function counting a record's chunks with the
+    real chunker and tokenizer."""
     from app.core.config import Settings
     from app.core.container import Container
     from ingest.chunking import ChunkSettings, chunk_document
-    from ingest.cli import default_sources
     from ingest.loaders import usecase_document
+
+    container = Container.build(Settings(data_dir=work / "plan"))
+    settings = ChunkSettings(max_tokens=container.settings.embedding.max_tokens)
+
+    def count_chunks(record: Any) -> int:
+        doc = usecase_document(record, source="plan")
+        return len(chunk_document(doc, settings, container.embedder.count_tokens))
+    return container, count_chunks
+
+
+def prepare(work: Path, targets: list[int]) -> dict[str, Any]:
+    """Plan the records of every step (chunk counts from the real chunker and tokenizer) and
+    save them for the step processes."""
+    from ingest.chunking import ChunkSettings, chunk_document
+    from ingest.cli import default_sources
 
     started = time.perf_counter()
     real, reports = real_records()
-    container = Container.build(Settings(data_dir=work / "plan"))
+    container, count_chunks = chunk_counter(work)
     settings = ChunkSettings(max_tokens=container.settings.embedding.max_tokens)
-    count = container.embedder.count_tokens
     sources, _ = default_sources(container)
-    base = sum(len(chunk_document(load(), settings, count)) for _, load in sources)
-
-    def count_chunks(record: Any) -> int:
-        return len(chunk_document(usecase_document(record, source="plan"), settings, count))
-
+    base = sum(len(chunk_document(load(), settings, container.embedder.count_tokens))
+               for _, load in sources)
     records, steps = plan(targets, base, record_stream(real), count_chunks)
     with (work / "records.pkl").open("wb") as handle:
         pickle.dump(records, handle)
@@ -192,6 +203,25 @@ def prepare(work: Path, targets: list[int]) -> dict[str, Any]:
             "real_records": len(real), "real_records_used": len(records) - len(synthetic),
             "synthetic_records": len(synthetic), "steps": steps,
             "plan_s": round(time.perf_counter() - started, 1)}
+
+
+def extend(work: Path, plan_: dict[str, Any], targets: list[int]) -> list[dict[str, int]]:
+    """More steps after those of a kept run (`--resume`): synthetic records numbered on from
+    the last one, planned from the last step's chunk count."""
+    with (work / "records.pkl").open("rb") as handle:
+        records = pickle.load(handle)
+    real = [r for r in records if not r.id.startswith(SYNTHETIC_PREFIX)]
+    done = len(records) - len(real)
+    _, count_chunks = chunk_counter(work)
+    stream = (synthetic_record(n, real) for n in itertools.count(done + 1))
+    more, steps = plan(targets, plan_["steps"][-1]["planned_chunks"], stream, count_chunks)
+    shutil.rmtree(work / "plan", ignore_errors=True)
+    steps = [{**step, "records": step["records"] + len(records)} for step in steps]
+    with (work / "records.pkl").open("wb") as handle:
+        pickle.dump(records + more, handle)
+    plan_["synthetic_records"] += len(more)
+    plan_["steps"] += steps
+    return steps
 
 
 # --------------------------------------------------------------------------- a step (child)
@@ -496,14 +526,17 @@ def serve_and_measure(data: Path, chroma_url: str, log: Path, args: argparse.Nam
 
         def own() -> float:
             return server.cpu_seconds() + cpu_seconds_self()
-        phase = Contention(args.idle_wait, "search", own)
-        result["search"] = sequential(server.base, "/api/v1/search",
-                                      bodies_for(questions, args.search_n, "query"), 60, 600)
-        result["search"]["contention"] = phase.done()
-        phase = Contention(args.idle_wait, "chat", own)
-        result["chat"] = sequential(server.base, "/api/v1/chat",
-                                    bodies_for(questions, args.chat_n, "question"), 120, 600)
-        result["chat"]["contention"] = phase.done()
+        for name, key, n, timeout in (("search", "query", args.search_n, 60),
+                                      ("chat", "question", args.chat_n, 120)):
+            phase = Contention(args.idle_wait, name, own)
+            cpu0 = server.cpu_seconds()
+            result[name] = sequential(server.base, f"/api/v1/{name}",
+                                      bodies_for(questions, n, key), timeout, 600)
+            result[name]["contention"] = phase.done()
+            # CPU time per request: the work a request costs, whatever else runs beside it.
+            done = max(result[name]["requests"], 1)
+            result[name]["server_cpu_ms_per_request"] = round(
+                1000 * (server.cpu_seconds() - cpu0) / done, 1)
         result["server_peak_rss_mib"] = server.rss_mib()
     finally:
         server.stop()
@@ -553,6 +586,8 @@ def main() -> None:
                         help="OMP_NUM_THREADS of the step processes and the server (0: torch's "
                         "default, one per core).")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
+    parser.add_argument("--resume", metavar="WORK", help="Add the --sizes steps to the kept "
+                        "run in the folder WORK (its results: the last scale_bench.json).")
     parser.add_argument("--report", action="store_true", help="Print the tables of the last run.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     for name in ("store", "work", "data", "out", "chroma-url"):
@@ -574,19 +609,29 @@ def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     targets = sorted(int(s) for s in args.sizes.split(","))
     stores = [s for s in args.stores.split(",") if s]
-    work = Path(tempfile.mkdtemp(prefix="gaios-scale-bench-"))
+    if args.resume:
+        work = Path(args.resume)
+        data = json.loads((RESULTS / "scale_bench.json").read_text())
+        first = data["plan"]["steps"][-1]["records"]
+        steps = extend(work, data["plan"], targets)
+        now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        data.setdefault("resumed", []).append({"at": now, "args": vars(args)})
+    else:
+        work = Path(tempfile.mkdtemp(prefix="gaios-scale-bench-"))
+        data = {"machine": _common.machine(), "args": vars(args), "rows": [],
+                "started_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+        first = 0
     print(f"[scale_bench] work folder {work}", flush=True)
-    data: dict[str, Any] = {"machine": _common.machine(), "args": vars(args), "rows": [],
-                            "started_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     chroma = None
     ok = False
     try:
-        data["plan"] = prepare(work, targets)
+        if not args.resume:
+            data["plan"] = prepare(work, targets)
+            steps = data["plan"]["steps"]
         print(f"[scale_bench] plan: {json.dumps(data['plan'])}", flush=True)
         if "server" in stores:
             chroma = ChromaServer(work / "chroma-server", work / "chroma-server.log")
-        first = 0
-        for step in data["plan"]["steps"]:
+        for step in steps:
             for store in stores:
                 data["rows"].append(run_step(store, step, first, work, work / f"data-{store}",
                                              chroma if store == "server" else None, args))
@@ -689,6 +734,8 @@ def print_report(data: dict[str, Any]) -> None:
                       "search p95 ms": serve["search"]["client"].get("p95_ms"),
                       "chat p50 ms": serve["chat"]["client"].get("p50_ms"),
                       "chat p95 ms": serve["chat"]["client"].get("p95_ms"),
+                      "search server CPU ms": serve["search"].get("server_cpu_ms_per_request"),
+                      "chat server CPU ms": serve["chat"].get("server_cpu_ms_per_request"),
                       "errors": serve["search"]["errors"] + serve["chat"]["errors"],
                       "other cores": serve["search"]["contention"]["other_processes_cores"]})
     print(table(sizes))
