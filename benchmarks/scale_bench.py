@@ -206,10 +206,11 @@ def prepare(work: Path, targets: list[int]) -> dict[str, Any]:
 
 
 def extend(work: Path, plan_: dict[str, Any], targets: list[int]) -> list[dict[str, int]]:
-    """More steps after those of a kept run (`--resume`): synthetic records numbered on from
-    the last one, planned from the last step's chunk count."""
+    """More steps after the last completed step of a kept run (`--resume`; a run stopped
+    half-way drops its unfinished steps): synthetic records numbered on from the last one,
+    planned from the last step's chunk count."""
     with (work / "records.pkl").open("rb") as handle:
-        records = pickle.load(handle)
+        records = pickle.load(handle)[:plan_["steps"][-1]["records"]]
     real = [r for r in records if not r.id.startswith(SYNTHETIC_PREFIX)]
     done = len(records) - len(real)
     _, count_chunks = chunk_counter(work)
@@ -219,7 +220,7 @@ def extend(work: Path, plan_: dict[str, Any], targets: list[int]) -> list[dict[s
     steps = [{**step, "records": step["records"] + len(records)} for step in steps]
     with (work / "records.pkl").open("wb") as handle:
         pickle.dump(records + more, handle)
-    plan_["synthetic_records"] += len(more)
+    plan_["synthetic_records"] = done + len(more)
     plan_["steps"] += steps
     return steps
 
@@ -612,6 +613,12 @@ def run(args: argparse.Namespace) -> None:
     if args.resume:
         work = Path(args.resume)
         data = json.loads((RESULTS / "scale_bench.json").read_text())
+        completed = {(r["store"], r["target_chunks"]) for r in data["rows"]}
+        data["plan"]["steps"] = [
+            s for s in data["plan"]["steps"]
+            if all((store, s["target_chunks"]) in completed for store in stores)]
+        data["rows"] = [r for r in data["rows"]
+                        if r["target_chunks"] <= data["plan"]["steps"][-1]["target_chunks"]]
         first = data["plan"]["steps"][-1]["records"]
         steps = extend(work, data["plan"], targets)
         now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
