@@ -451,7 +451,7 @@ class ChromaServer:
         self.process = subprocess.Popen(
             [str(chroma), "run", "--path", str(folder), "--host", HOST, "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # minutes, on a machine loaded tenfold
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"chroma run exited with {self.process.returncode}; see {log}")
@@ -462,7 +462,7 @@ class ChromaServer:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"chroma run did not start in 60 s; see {log}")
+                raise RuntimeError(f"chroma run did not start in 180 s; see {log}")
             time.sleep(0.3)
 
     def rss_mib(self) -> dict[str, float]:
