@@ -88,24 +88,25 @@ def test_steps_take_real_records_first_then_synthetic_until_each_chunk_target() 
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED_REAL.exists(), reason="needs the real data folder")
 def test_the_script_on_a_tiny_size_prints_its_tables_and_writes_its_results(tmp_path: Path) -> None:
-    # A small copy of the real inventories: 30 US rows and the ATRS file.
+    # A small copy of the real inventories: 10 US rows and 2 ATRS records; the shipped
+    # corpus is 365 chunks, so the second step needs synthetic records.
     real = tmp_path / "real"
     real.mkdir()
     lines = (SHARED_REAL / "us-federal-ai-use-cases-2025.csv").read_text().splitlines(keepends=True)
     rows = list(csv.reader(io.StringIO("".join(lines))))
     with (real / "us-federal-ai-use-cases-2025.csv").open("w", newline="") as handle:
-        csv.writer(handle).writerows(rows[:31])
+        csv.writer(handle).writerows(rows[:11])
     atrs = json.loads((SHARED_REAL / "uk-atrs-records.json").read_text())
     items = atrs["records"] if isinstance(atrs, dict) else atrs
-    (real / "uk-atrs-records.json").write_text(json.dumps(items[:5]))
+    (real / "uk-atrs-records.json").write_text(json.dumps(items[:2]))
     results = tmp_path / "results"
     env = {**os.environ, "GAIOS_BENCH_REAL_DATA": str(real), "GAIOS_BENCH_RESULTS": str(results),
            "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "scale_bench.py"), "--sizes", "450,600",
-         "--search-n", "3", "--chat-n", "2", "--idle-wait", "0"],
-        env=env, capture_output=True, text=True, timeout=900)
+        [sys.executable, str(BENCHMARKS / "scale_bench.py"), "--sizes", "380,460",
+         "--search-n", "3", "--chat-n", "2", "--idle-wait", "0", "--model-share", "0.5"],
+        env=env, capture_output=True, text=True, timeout=1800)
 
     assert done.returncode == 0, done.stderr[-3000:]
     for heading in ("## Growth, per step", "## Size and serving", "## Ingestion time breakdown"):
@@ -113,7 +114,11 @@ def test_the_script_on_a_tiny_size_prints_its_tables_and_writes_its_results(tmp_
     data = json.loads((results / "scale_bench.json").read_text())
     assert data["plan"]["synthetic_records"] > 0
     assert [(r["store"], r["target_chunks"]) for r in data["rows"]] == [
-        ("embedded", 450), ("server", 450), ("embedded", 600), ("server", 600)]
+        ("embedded", 380), ("server", 380), ("embedded", 460), ("server", 460)]
+    # The first step embeds every chunk by the model, the second half of them.
+    first, second = data["rows"][0]["ingest"]["embedding"], data["rows"][2]["ingest"]["embedding"]
+    assert first["model_chunks"] == first["chunks"]
+    assert 0 < second["model_chunks"] < second["chunks"]
     for row in data["rows"]:
         assert row["ingest"]["report"]["chunks"] >= row["target_chunks"]
         assert row["ingest"]["report"]["failed"] == 0
