@@ -589,6 +589,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     parser.add_argument("--resume", metavar="WORK", help="Add the --sizes steps to the kept "
                         "run in the folder WORK (its results: the last scale_bench.json).")
+    parser.add_argument("--remeasure", metavar="WORK",
+                        help="Serve the embedded index of the kept run in WORK again (its last "
+                        "size); add the figures to the results.")
     parser.add_argument("--report", action="store_true", help="Print the tables of the last run.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     for name in ("store", "work", "data", "out", "chroma-url"):
@@ -599,6 +602,9 @@ def main() -> None:
     if args.child:
         child = child_server_copy if args.store == "server" else child_step
         Path(args.out).write_text(json.dumps(child(args), default=str))
+        return
+    if args.remeasure:
+        remeasure(args)
         return
     if args.report:
         print_report(json.loads((RESULTS / "scale_bench.json").read_text()))
@@ -658,6 +664,20 @@ def run(args: argparse.Namespace) -> None:
     path = write_results("scale_bench", data)
     print_report(data)
     print(f"\nwritten {path}")
+
+
+def remeasure(args: argparse.Namespace) -> None:
+    """Search and chat again on the last size of a kept run (embedded store), with the
+    server's CPU time per request (runs made before that figure existed lack it)."""
+    work = Path(args.remeasure)
+    data = json.loads((RESULTS / "scale_bench.json").read_text())
+    chunks = data["rows"][-1]["ingest"]["report"]["chunks"]
+    result = serve_and_measure(work / "data-embedded", "", work / "remeasure.log", args)
+    data.setdefault("remeasured", []).append({
+        "store": "embedded", "chunks": chunks, "serve": result,
+        "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
+    write_results("scale_bench", data)
+    print(json.dumps(data["remeasured"][-1], indent=1))
 
 
 def step_costs(row: dict[str, Any], previous_chunks: int) -> dict[str, Any]:
