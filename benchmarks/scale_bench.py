@@ -1,7 +1,7 @@
 """Scale curve: the index grown step by step to 1k, 10k, 50k and 100k chunks, measured at
 each size with the embedded Chroma and with a Chroma server (`chroma run`).
 
-    .venv/bin/python benchmarks/scale_bench.py                      # 1k..100k chunks (~1.5 h)
+    .venv/bin/python benchmarks/scale_bench.py                      # 1k..100k chunks (1-1.5 h idle)
     .venv/bin/python benchmarks/scale_bench.py --sizes 500,2000     # a quick check
     .venv/bin/python benchmarks/scale_bench.py --report             # tables of the last run
 
@@ -155,11 +155,11 @@ def plan(targets: list[int], base_chunks: int, records: Any, count_chunks: Any
     return taken, steps
 
 
-def record_stream(real: list[Any]) -> Any:
-    yield from real
-    number = 0
-    while True:
-        number += 1
+def record_stream(real: list[Any], *, first_synthetic: int = 1, with_real: bool = True) -> Any:
+    """The real records, then synthetic ones made from them, numbered from `first_synthetic`."""
+    if with_real:
+        yield from real
+    for number in itertools.count(first_synthetic):
         yield synthetic_record(number, real)
 
 
@@ -214,7 +214,7 @@ def extend(work: Path, plan_: dict[str, Any], targets: list[int]) -> list[dict[s
     real = [r for r in records if not r.id.startswith(SYNTHETIC_PREFIX)]
     done = len(records) - len(real)
     _, count_chunks = chunk_counter(work)
-    stream = (synthetic_record(n, real) for n in itertools.count(done + 1))
+    stream = record_stream(real, first_synthetic=done + 1, with_real=False)
     more, steps = plan(targets, plan_["steps"][-1]["planned_chunks"], stream, count_chunks)
     shutil.rmtree(work / "plan", ignore_errors=True)
     steps = [{**step, "records": step["records"] + len(records)} for step in steps]

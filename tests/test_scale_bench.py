@@ -128,3 +128,11 @@ def test_the_script_on_a_tiny_size_prints_its_tables_and_writes_its_results(tmp_
     # Both stores hold the same chunks at each size.
     sizes = [row["ingest"]["report"]["chunks"] for row in data["rows"]]
     assert sizes[0] == sizes[1] and sizes[2] == sizes[3]
+
+
+def test_a_resumed_run_continues_the_synthetic_numbering_with_the_same_records() -> None:
+    real = real_like(3)
+    full = scale_bench.record_stream(real)
+    first_eight = [next(full) for _ in range(8)]  # 3 real, synthetic 1..5
+    resumed = scale_bench.record_stream(real, first_synthetic=4, with_real=False)
+    assert [next(resumed) for _ in range(2)] == first_eight[6:8]
