@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("GAIOS_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
 REAL_DATA = Path(os.environ.get("GAIOS_BENCH_REAL_DATA", "/work/shared/data/real"))
 US_CSV = REAL_DATA / "us-federal-ai-use-cases-2025.csv"
 ANSWERABLE = ROOT / "evaluation" / "datasets" / "answerable.jsonl"
