@@ -2,19 +2,29 @@
 self-contained HTML report with its plots, and two runs compare."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from app.cli import main
+from app.core.config import get_settings
 
 pytestmark = pytest.mark.slow
 
 
-def test_eval_all_writes_json_and_html_and_runs_compare(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GAIOS_DATA_DIR", str(tmp_path / "unused"))
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The data folder of this test's `gaios eval` (its evaluation index lives there): the
+    settings an earlier test cached in this process would point elsewhere."""
+    monkeypatch.setenv("GAIOS_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield tmp_path / "var"
+    get_settings.cache_clear()
+
+
+def test_eval_all_writes_json_and_html_and_runs_compare(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["eval", "all", "--backend", "extractive", "--limit", "4",
                                   "--out", str(tmp_path / "runs")])
@@ -37,8 +47,7 @@ def test_eval_all_writes_json_and_html_and_runs_compare(tmp_path: Path,
     assert chart.read_text().count("data:image/png;base64,") == 2
 
 
-def test_thresholds_gate_exits_non_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GAIOS_DATA_DIR", str(tmp_path / "var"))
+def test_thresholds_gate_exits_non_zero(tmp_path: Path) -> None:
     limits = tmp_path / "strict.yaml"
     limits.write_text("retrieval.hit@1: {min: 1.01}\n")
     result = CliRunner().invoke(main, ["eval", "retrieval", "--backend", "extractive", "--limit", "3",
