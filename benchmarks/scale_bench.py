@@ -237,7 +237,7 @@ class StepEmbedder:
 
     def __init__(self, inner: Any, *, model_share: float = 1.0) -> None:
         self.inner = inner
-        self.name, self.count_tokens = inner.name, inner.count_tokens
+        self.name, self.encoder, self.count_tokens = inner.name, inner.encoder, inner.count_tokens
         self.every = max(1, round(1 / model_share))
         self.seconds = 0.0
         self.texts: list[str] = []
