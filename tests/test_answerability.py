@@ -84,3 +84,34 @@ def test_questions_asking_for_no_single_attribute_are_not_checked() -> None:
     assert status("Who built StatsChat?", CAMPUS) == "answered"  # may be an organisation
     assert status("Which offices code occupations with LLMs?", INSEE) == "answered"
     assert assess("How does INSEE relabel NACE codes?", []).attribute is None
+
+
+def test_a_value_of_another_project_in_a_neighbouring_sentence_does_not_count() -> None:
+    passage = ("In ONS Survey Assist an LLM writes a follow-up question when a job description is "
+               "too vague. It then assigns SIC and SOC codes. The US Census Bureau's planned "
+               "Census API GPT likewise asks clarifying questions.")
+    assert status("Which language model writes Survey Assist's follow-up questions?",
+                  passage) == "partial"
+    assert status("Which model does Survey Assist use?",
+                  passage + " Survey Assist calls GPT-4 through the OpenAI API.") == "answered"
+
+
+def test_licences_classifications_and_project_codes_are_not_model_names() -> None:
+    passage = ("The ONS Survey Assist record is published under CC-BY-4.0 by the AIML4OS WP12 "
+               "team (ML2022); it codes to ISCO-08 and its best Top-1 score is reported.")
+    assert status("Which model does Survey Assist use?", passage) == "partial"
+
+
+@pytest.mark.parametrize(("english", "as_asked", "attribute"), [
+    # the lexicon's rendition loses the word order the question's own language gives
+    ("who knbs statschat prototype Kenya programmed",
+     "Wer hat den KNBS-StatsChat-Prototyp in Kenia programmiert?", "person"),
+    ("which name model use Survey Assist", "Quel est le nom du modèle utilisé par Survey Assist ?",
+     "model"),
+    ("What is the name of the language model behind Survey Assist?", None, "model"),
+])
+def test_what_is_asked_is_read_from_the_question_as_asked_and_its_rendition(
+        english: str, as_asked: str | None, attribute: str) -> None:
+    result = assess(english, [SURVEY_ASSIST, CAMPUS], as_asked=as_asked)
+    assert result.attribute is not None and result.attribute.name == attribute
+    assert result.status in ("partial", "refused")

@@ -46,6 +46,12 @@ MODEL_NAME = re.compile(
     r"logistic regression|random forest|xgboost|neural networks?)\b"
     r"|\b[A-Z][A-Za-z]+-?\d[\w.-]*\b",
     re.IGNORECASE)
+# Names with a digit that are not models: licences (Apache-2.0, CC-BY-4.0), citation keys
+# and other names ending in a year (ML2022), work packages and short codes (WP12),
+# classifications (ISCO-08, NACE 2.1), ranks (Top-1) and the ESS projects (AIML4OS).
+NOT_A_MODEL = re.compile(
+    r"^(?:[A-Z]{1,2}-?\d+|[\w-]*(?:19|20)\d\d|(?:cc-)?by-[\d.]+|apache-[\d.]+|"
+    r"(?:isco|isic|nace|naics|coicop|soc|sic|sdg|top)-?[\d.]+|aiml4os|qf4sa)$", re.IGNORECASE)
 VERSIONED = re.compile(r"\d")
 NUMBER_WORD = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
                          r"thirty|forty|fifty|hundreds?|thousands?|millions?|dozens?)\b",
@@ -94,7 +100,8 @@ def _model(passage: str, question: str) -> bool:
     """A model name the question does not already give; a version when one is asked for
     (of the model the question names, if it names one)."""
     asked = question.lower()
-    names = [m.group(0).lower() for m in MODEL_NAME.finditer(passage)]
+    names = [m.group(0).lower() for m in MODEL_NAME.finditer(passage)
+             if not NOT_A_MODEL.match(m.group(0))]
     if re.search(r"\bversions?\b|\bversión\b", asked):
         families = [m.group(0).lower() for m in MODEL_NAME.finditer(question)]
         return any(VERSIONED.search(n) and (not families or any(f in n for f in families))
@@ -204,6 +211,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         r"embedding|encoder|open|open-source|self-hosted|neural|foundation|chat|gpt|openai|"
         r"gemini|gemma|llama|qwen\w*|mistral|claude|bert|chatgpt)[- ]){0,3}"
         r"(models?|llms?|version)\b|\bwhich (gpt|gemini|llama|openai)\b|"
+        r"\bname (of )?(the )?((large|language|ai|generative|embedding)[- ]){0,2}(models?|llms?)\b|"
         r"\b(powers|underlies|runs? on|is behind)\b|\bquel(le)?s? mod[eè]les?\b|"
         r"\bwelche[sn]? (\w+)?modell|\bqu[eé] modelos?\b"),
         _model, "model models llm llms language large version power underlie behind run use "
@@ -265,6 +273,11 @@ def asked_attribute(question: str) -> Attribute | None:
     return next((a for a in ATTRIBUTES if a.asks.search(question)), None)
 
 
+# Attributes whose values are names: a sentence naming a person or a firm may state them.
+NAMES_ARE_VALUES = frozenset({"person", "vendor"})
+# Acronyms of techniques and formats, not of organisations or projects.
+TECHNICAL = frozenset("ai api apis llm llms gpu gpus cpu json csv pdf html xml sql rag nlp ml "
+                      "ocr url http ui".split())
 # Acronyms of other languages and the English ones the sources use.
 ACRONYMS_IN_ENGLISH = {"onu": "un", "fmi": "imf", "ods": "sdg", "ia": "ai", "ki": "ai",
                        "ocde": "oecd", "ue": "eu", "oit": "ilo", "bce": "ecb", "ee": "us",
@@ -307,11 +320,14 @@ def missing_names(question: str, texts: list[str]) -> list[str]:
     return sorted(n for n in asked if not held(n))
 
 
-def assess(question: str, texts: list[str]) -> Assessment:
-    """Answered, partial or refused (see the module's docstring)."""
+def assess(question: str, texts: list[str], *, as_asked: str | None = None) -> Assessment:
+    """Answered, partial or refused (see the module's docstring). `question` is compared
+    with the sources (the English rendition of a question in another language); what it
+    asks for is also read from the question `as_asked`, whose word order a rendition
+    loses ("Wer hat X programmiert?" -> "who X programmed")."""
     if missing_names(question, texts):
         return Assessment("refused", None)
-    attribute = asked_attribute(question)
+    attribute = asked_attribute(question) or (as_asked and asked_attribute(as_asked)) or None
     if attribute is None:
         return Assessment("answered", None)
     subject = set(tokenize(question)) - FUNCTION_WORDS - set(tokenize(attribute.generic))
@@ -325,6 +341,18 @@ def assess(question: str, texts: list[str]) -> Assessment:
     return Assessment("partial" if any(c >= RELATED for c in coverage) else "refused", attribute)
 
 
+def _about_something_else(sentence: str, question: str) -> bool:
+    """A sentence naming things (acronyms, runs of capitalised words) none of which the
+    question names is about another project, whatever its neighbours are about: "The US
+    Census Bureau's planned Census API GPT likewise ..." after sentences on Survey Assist
+    gives no model of Survey Assist. Model names and technical acronyms are values, not
+    things a sentence is about ("It calls GPT-4 through the OpenAI API")."""
+    values = {m.group(0).lower() for m in MODEL_NAME.finditer(sentence)} | TECHNICAL
+    named = {w for name in names_asked_about(f". {sentence}") if name.lower() not in values
+             for w in tokenize(name)}
+    return bool(named) and not named & set(tokenize(question))
+
+
 def _coverage(subject: set[str], text: str) -> float:
     return len(subject & set(tokenize(text))) / len(subject) if subject else 1.0
 
@@ -336,7 +364,9 @@ def _states(attribute: Attribute, text: str, question: str, subject: set[str]) -
     sentences = split_sentences(TABLE_ROW_END.sub("|\n|", text)) or [text]
     for i, sentence in enumerate(sentences):
         stated = MISSING_VALUE.sub(" ", sentence)  # "Gemma (version not stated)": none
-        if attribute.states(stated, question) and not NOT_STATED.search(stated):
+        if attribute.states(stated, question) and not NOT_STATED.search(stated) \
+                and not (attribute.name not in NAMES_ARE_VALUES
+                         and _about_something_else(sentence, question)):
             around = sentence if sentence.startswith("|") else " ".join(sentences[max(0, i - 2):i + 3])
             if _coverage(subject, around) >= RELATED:
                 return True

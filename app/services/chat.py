@@ -187,7 +187,8 @@ class ChatService:
         status = "refused"
         if retrieval.best_similarity >= self.settings.retrieval.min_relevance:
             # the English rendition: its words are compared with English sources
-            assessment = assess(retrieval.english, [h.text for h in retrieval.hits])
+            assessment = assess(retrieval.english, [h.text for h in retrieval.hits],
+                                as_asked=standalone)
             status = assessment.status
         hits = retrieval.hits if status != "refused" else []
         yield "retrieval", {"sources": [citation(i, h) for i, h in enumerate(hits, 1)],
