@@ -14,6 +14,7 @@ from app.core.config import get_settings
 from app.core.lazy import build_container
 from app.errors import AppError
 from app.schemas.keys import GrantableRole
+from app.web.i18n import LANGUAGES
 
 
 class AppGroup(click.Group):
@@ -138,13 +139,16 @@ def report() -> None:
               help="A use-case browser filter, e.g. gsbpm=5 or stage=pilot (repeatable).")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
               help="The server the report's links open.")
-def report_landscape(out: Path, filters: tuple[str, ...], base_url: str) -> None:
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+              help="The report's language (the web interface's catalogues).")
+def report_landscape(out: Path, filters: tuple[str, ...], base_url: str, lang: str) -> None:
     """The landscape page (charts and tables) as one self-contained HTML file."""
     from datetime import date
 
     from app.api.routes.usecases import filters_from_query
     from app.api.routes.web import STATIC_DIR
     from app.services.landscape import build_landscape
+    from app.web.i18n import Text
     from app.web.landscape import Links, landscape_report
 
     params = []
@@ -158,7 +162,8 @@ def report_landscape(out: Path, filters: tuple[str, ...], base_url: str) -> None
     land = build_landscape(container.usecases.matching(filters_from_query(params)))
     css = (STATIC_DIR / "css" / "gaios.css").read_text(encoding="utf-8")
     out.write_text(landscape_report(land, Links(params, prefix=base_url.rstrip("/")), css=css,
-                                    generated=date.today().isoformat()), encoding="utf-8")
+                                    generated=date.today().isoformat(), t=Text(lang)),
+                   encoding="utf-8")
     click.echo(f"wrote {out}: {land.total} use cases")
 
 

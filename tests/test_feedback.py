@@ -221,6 +221,18 @@ def test_the_feedback_page_shows_ratings_to_reviewers(rated: TestClient) -> None
     assert 'href="/api/v1/feedback?rating=-1&amp;format=csv"' in text
 
 
+def test_the_feedback_page_speaks_the_readers_language(rated: TestClient) -> None:
+    rated.cookies.set("gaios_key", ADMIN_KEY)
+    text = rated.get("/feedback", params={"rating": -1},
+                     headers={"Accept-Language": "fr-FR,fr;q=0.9"}).text
+    assert '<html lang="fr">' in text and "<h1>Avis</h1>" in text
+    assert '<span class="badge bad">Pas utile</span>' in text
+    assert ">2 évaluations</p>" in text and ">Télécharger en CSV</a>" in text
+    assert '<label for="fb-comment">Uniquement avec un commentaire</label>' in text
+    assert "Sources citées" in text and "Missed the Istat project." in text
+    assert "Download as CSV" not in text and "Helpful" not in text
+
+
 def test_the_feedback_page_escapes_what_users_wrote(client: TestClient) -> None:
     store_answer(client, "answer-html")
     rate(client, "answer-html", -1, "<script>alert(1)</script>")

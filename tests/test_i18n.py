@@ -1,14 +1,22 @@
-"""The interface in English and French: every language has every string, the templates
-and scripts use only keys the catalogues have and no untranslated text, and a page is
-served in the language the visitor chose or the browser prefers."""
+"""The interface in English and French: every language has every string; the templates,
+the page scripts and the server's HTML-drawing code use only keys the catalogues have and
+hold no untranslated text; every field of the record schema and every code of a named
+vocabulary has a name; and a page is served in the language the visitor chose or the
+browser prefers."""
 
+import ast
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app import vocabularies
 from app.api.routes.web import STATIC_DIR, TEMPLATES_DIR
+from app.core.config import PROJECT_ROOT
+from app.schemas.records import UseCase
 from app.services.auth import Role
 from app.web import i18n
 
@@ -78,6 +86,158 @@ def test_templates_have_no_untranslated_text(template: str) -> None:
     assert parser.found == []
 
 
+# Literal text of the page scripts and of the Python modules that draw HTML, read as words
+# shown to a person: a capitalised word ("Publish"), two lowercase words in a row
+# ("request failed"), a word in brackets ("(empty)") or typographic punctuation. Class
+# lists, selectors, ids, event and key names are technical and pass. A heuristic: it finds
+# sentences and labels, not a lone lowercase word such as "unknown" (reviewers look).
+CAPITALISED = re.compile(r"(?<![\w-])[A-Z][a-z]+(?!\w)")
+TWO_WORDS = re.compile(r"\b[a-z]{2,} [a-z]{2,}\b")
+BRACKETED = re.compile(r"\([a-z][a-z ]*\)")
+TYPOGRAPHY = re.compile(r"[…“”«»’]")
+TECHNICAL = {"Content-Type", "Escape", "Enter", "#signin summary", "#filters select[data-param]",
+             "noopener noreferrer external", "field repeat", "button small add",
+             "(record)", "(body)",  # the API's names of the whole record and of the body
+             "Field required"}  # the API's reason, matched to be named in the page's language
+CSS_NAMES = set(re.findall(r"\.([a-z][\w-]*)", (STATIC_DIR / "css" / "gaios.css").read_text()))
+JS_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\]|\\.)*`')
+JS_COMMENT = re.compile(r"^\s*//[^\n]*|/\*.*?\*/", re.M | re.S)
+JS_REGEX = re.compile(  # a regular expression literal, after the tokens that can precede one
+    r"([=(,:|&!?{};]\s*)/(?![/*])(?:[^/\\\n\[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[gimsuy]*")
+# The modules that write HTML on the server, and those whose strings they show.
+SERVER_MODULES = [PROJECT_ROOT / "app" / "web" / "feedback.py",
+                  PROJECT_ROOT / "app" / "web" / "landscape.py",
+                  PROJECT_ROOT / "app" / "services" / "landscape.py"]
+TEXT_ATTRIBUTE = re.compile(r'(?:aria-label|title|alt|placeholder)="([^"{]*)"')
+
+
+def prose(literal: str) -> bool:
+    """Whether a source literal (`${...}`/`{...}` parts removed) reads as words to a person."""
+    text = re.sub(r"\$\{[^}]*\}|\{[^}]*\}", " ", literal).strip()
+    if text in TECHNICAL or not re.search(r"[A-Za-z]{2}", text):
+        return False
+    if all(word in CSS_NAMES for word in text.split()):
+        return False
+    return any(p.search(text) for p in (CAPITALISED, TWO_WORDS, BRACKETED, TYPOGRAPHY))
+
+
+def script_literals(path: Path) -> list[str]:
+    """The string literals of a page script, without those passed to `t(...)`/`tn(...)`."""
+    source = JS_REGEX.sub(r"\1", JS_COMMENT.sub("", path.read_text()))
+    return [m[0][1:-1] for m in JS_LITERAL.finditer(source)
+            if not re.search(r"\btn?\($", source[max(0, m.start() - 4):m.start()])]
+
+
+def python_literals(path: Path) -> list[str]:
+    """The strings of a module (not its docstrings), tags removed but text attributes kept."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docstrings:
+            attributes = TEXT_ATTRIBUTE.findall(node.value)
+            bare = re.sub(r"<[^>]*(?:>|$)|^[^<]*>", " ", node.value)
+            found += [bare, *attributes]
+    return found
+
+
+def test_the_untranslated_text_check_finds_sentences_not_markup() -> None:
+    assert prose("Publish") and prose("(empty)") and prose("request failed (HTTP ${status})")
+    assert prose("Show ${n} unchanged field${n === 1 ? '' : 's'}")
+    assert prose("“${r.title}” has the status ")
+    assert not prose("badge warn") and not prose("aria-label") and not prose("${API}/usecases")
+    assert not prose("button small danger") and not prose("Content-Type")
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (STATIC_DIR / "js").glob("*.js")))
+def test_scripts_have_no_untranslated_text(script: str) -> None:
+    assert [x for x in script_literals(STATIC_DIR / "js" / script) if prose(x)] == []
+
+
+@pytest.mark.parametrize("module", SERVER_MODULES,
+                         ids=lambda p: p.relative_to(PROJECT_ROOT).as_posix())
+def test_server_drawn_html_has_no_untranslated_text(module: Path) -> None:
+    assert [x for x in python_literals(module) if prose(x)] == []
+
+
+SERVER_KEY = re.compile(r"\b(?:t\(|t\.plural\(|translate\(\s*\w+\s*,\s*)\"([\w.]+)\"")
+
+
+def test_server_code_uses_only_known_keys() -> None:
+    known = set(i18n.catalogue("en"))
+    used = {key for path in (PROJECT_ROOT / "app").rglob("*.py")
+            for key in SERVER_KEY.findall(path.read_text())}
+    assert {"notfound.usecase", "feedback.rating", "feedback.count"} <= used  # found by the pattern
+    missing = {k for k in used if k not in known and not {f"{k}.one", f"{k}.other"} <= known}
+    assert missing == set()
+    from app.services.landscape import build_landscape
+    charts = build_landscape([]).charts
+    assert {f"landscape.chart.{chart.param}" for chart in charts} <= known
+
+
+def schema_fields(node: object, path: str = "") -> Iterator[tuple[str, dict]]:  # type: ignore[type-arg]
+    """Every property of the record schema as (dotted path without item numbers, node)."""
+    if isinstance(node, dict):
+        for name, sub in node.get("properties", {}).items():
+            yield f"{path}{name}", sub
+            yield from schema_fields(sub, f"{path}{name}.")
+        for key in ("items", "anyOf", "allOf"):
+            for sub in node.get(key, []) if key != "items" else [node.get("items")]:
+                yield from schema_fields(resolved(sub), path)
+
+
+SCHEMA = UseCase.model_json_schema()
+
+
+def resolved(node: object) -> object:
+    if isinstance(node, dict) and "$ref" in node:
+        return SCHEMA["$defs"][node["$ref"].split("/")[-1]]
+    return node
+
+
+def test_every_field_of_the_record_has_a_name_and_its_description_a_hint() -> None:
+    known = set(i18n.catalogue("en"))
+    fields = dict(schema_fields(SCHEMA))
+    assert {"organisations.country", "evaluation.metrics", "sources.url"} <= set(fields)
+    assert {f"field.{path.split('.')[-1]}" for path in fields} - known == set()
+    assert {f"hint.{path}" for path, node in fields.items() if node.get("description")} \
+        - known == set()
+
+
+def test_each_repeatable_group_of_the_form_has_its_buttons() -> None:
+    known = set(i18n.catalogue("en"))
+    groups = [path for path, node in schema_fields(SCHEMA) if node.get("type") == "array"
+              and resolved(node.get("items")).get("type") == "object"]  # type: ignore[union-attr]
+    assert {"organisations", "sources", "models"} <= set(groups)
+    assert {f"form.{kind}.{group}" for group in groups
+            for kind in ("item", "remove", "add", "add_another")} - known == set()
+
+
+VOCAB_KEY = re.compile(r"^vocab\.(\w+)\.(\w+)$")
+# Names of codes the interface shows that are not vocabularies of the record schema.
+INTERFACE_CODES = {"source_kind": ["primary", "secondary"], "model_role": None,
+                   "record_status": ["submitted", "published", "rejected", "superseded"],
+                   "origin": ["submission", "harvest", "import", "curated"]}
+
+
+def test_each_named_vocabulary_names_every_code_and_only_real_ones() -> None:
+    named: dict[str, set[str]] = {}
+    for key in i18n.catalogue("en"):
+        if match := VOCAB_KEY.match(key):
+            named.setdefault(match[1], set()).add(match[2])
+    codes = {name: {term.code for term in terms}
+             for name, terms in vocabularies.all_vocabularies().items()}
+    codes |= {name: set(values) for name, values in INTERFACE_CODES.items() if values}
+    assert {"lifecycle_stage", "hosting", "model_openness", "organisation_type"} <= set(named)
+    for name, have in named.items():
+        assert have == codes[name], name
+    # GSBPM and GAMSO keep their published English names (no official French list here).
+    assert "gsbpm" not in named and "gamso" not in named
+
+
 def test_scripts_use_only_known_keys() -> None:
     known = set(i18n.catalogue("en"))
     used = {key for path in (STATIC_DIR / "js").glob("*.js")
@@ -86,6 +246,15 @@ def test_scripts_use_only_known_keys() -> None:
     missing = {k for k in used if k not in known and not {f"{k}.one", f"{k}.other"} <= known}
     assert missing == set()
     assert {f"role.{role.value}" for role in Role} <= known
+
+
+@pytest.mark.parametrize(("lang", "n", "form"), [
+    ("en", 1, "one"), ("en", 0, "other"), ("en", 2, "other"),
+    ("fr", 0, "one"), ("fr", 1, "one"), ("fr", 2, "other"),
+])
+def test_the_server_chooses_plurals_as_the_browser_does(lang: str, n: int, form: str) -> None:
+    assert i18n.plural_form(lang, n) == form  # Intl.PluralRules(lang).select(n)
+    assert i18n.Text(lang).plural("feedback.count", n).startswith(f"{n} ")
 
 
 @pytest.mark.parametrize("header, lang", [

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from app.cli import main
 from app.core.config import Settings
 
-CELL = re.compile(r'<a href="/usecases\?([^"]+)" aria-label="(\d+) use cases in ')
+CELL = re.compile(r'<a href="/usecases\?([^"]+)" aria-label="(\d+) use cases? in ')
 
 
 def count(client: TestClient, query: str) -> int:
@@ -32,6 +32,15 @@ def test_filters_apply_to_every_figure_and_to_the_links(client: TestClient) -> N
     assert f"<strong>{total}</strong> published use cases" in page
     assert 'href="/usecases?stage=production&amp;openness=' in page
     assert 'href="/usecases?stage=pilot' not in page
+
+
+def test_the_landscape_speaks_the_readers_language(client: TestClient) -> None:
+    page = client.get("/landscape?lang=fr").text
+    assert '<html lang="fr">' in page and "cas d’usage publiés ; filtres :" in page
+    assert '<h2 id="h-org_type">Type d’organisation</h2>' in page
+    assert ">Institut national de statistique</a>" in page  # a code named in French
+    assert "<caption>Cas d’usage par phase du GSBPM (lignes)" in page
+    assert ">Expérimentation</th>" in page and "Table of these figures" not in page
 
 
 def test_unknown_filter_value_is_a_422_page_naming_it(client: TestClient) -> None:
@@ -58,6 +67,10 @@ def test_report_command_writes_a_self_contained_page(settings: Settings, tmp_pat
     html = out.read_text()
     assert "<style>" in html and 'src="http' not in html and "<script" not in html
     assert 'href="https://gaios.example/usecases?gsbpm=5&amp;stage=' in html
+    french = CliRunner().invoke(main, ["report", "landscape", "--out", str(out), "--lang", "fr"])
+    assert french.exit_code == 0, french.output
+    report = out.read_text()
+    assert '<html lang="fr">' in report and "Panorama de l’IA générative" in report
     bad = CliRunner().invoke(main, ["report", "landscape", "--out", str(out), "--filter", "x"])
     assert bad.exit_code != 0 and "NAME=VALUE" in bad.output
 

@@ -1,6 +1,7 @@
 """The landscape of the repository: how many use cases per GSBPM phase and lifecycle
 stage, organisation type, country, year, model openness, hosting and task, for the
-records matching the browser's filters. Figures only; `app/web/landscape.py` draws them."""
+records matching the browser's filters. Figures only; `app/web/landscape.py` draws them
+and names them in the reader's language."""
 
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +23,7 @@ class Bar:
 @dataclass
 class Chart:
     param: str  # the browser's filter parameter
-    title: str
+    vocabulary: str | None  # the vocabulary of the bars' values, None for countries and years
     bars: list[Bar]
 
 
@@ -35,14 +36,10 @@ class Landscape:
     charts: list[Chart] = field(default_factory=list)
 
 
-LABELS = {"nso": "National statistical office", "international_org": "International organisation",
-          "government_other": "Other government body", "closed_api": "Closed model (API)",
-          "public_saas": "Public SaaS", "org_cloud_self_hosted": "Own cloud, self-hosted"}
-
-
 def words(code: str) -> str:
-    """A vocabulary code as words ("on_premise" -> "On premise")."""
-    return LABELS.get(code) or code.replace("_", " ").capitalize()
+    """A vocabulary code as words ("on_premise" -> "On premise"), for a code the interface's
+    catalogues do not name."""
+    return code.replace("_", " ").capitalize()
 
 
 def build_landscape(records: list[UseCase], *, top: int = 15) -> Landscape:
@@ -60,15 +57,15 @@ def build_landscape(records: list[UseCase], *, top: int = 15) -> Landscape:
         stages=STAGES,
         heatmap=dict(heatmap),
         charts=[
-            _chart("org_type", "Organisation type",
+            _chart("org_type", "organisation_type",
                    [[o.type for o in r.organisations] for r in records], top=top),
-            _chart("country", "Country", [[o.country for o in r.organisations] for r in records],
-                   label=str, top=top),
-            _chart("year", "Year reported", [[_year(r)] for r in records if _year(r)],
-                   label=str, by_value=True, top=top),
-            _chart("openness", "Model openness", [[r.model_openness] for r in records], top=top),
-            _chart("hosting", "Hosting", [[r.hosting] for r in records], top=top),
-            _chart("task_type", "Task", [list(r.task_types) for r in records], top=top),
+            _chart("country", None, [[o.country for o in r.organisations] for r in records],
+                   top=top),
+            _chart("year", None, [[_year(r)] for r in records if _year(r)], by_value=True,
+                   top=top),
+            _chart("openness", "model_openness", [[r.model_openness] for r in records], top=top),
+            _chart("hosting", "hosting", [[r.hosting] for r in records], top=top),
+            _chart("task_type", "task_types", [list(r.task_types) for r in records], top=top),
         ],
     )
 
@@ -77,10 +74,11 @@ def _year(record: UseCase) -> str:
     return (record.year_reported or record.year_started or "")[:4]
 
 
-def _chart(param: str, title: str, values: list[list[str]], *, top: int,
-           label: Callable[[str], str] = words, by_value: bool = False) -> Chart:
+def _chart(param: str, vocabulary: str | None, values: list[list[str]], *, top: int,
+           by_value: bool = False) -> Chart:
     """Records per value (each record once per value), most frequent first (or in value
     order, for years), at most `top` bars."""
     counts = Counter(x for vs in values for x in dict.fromkeys(vs))
     items = sorted(counts.items(), key=(lambda kv: kv[0]) if by_value else (lambda kv: (-kv[1], kv[0])))
-    return Chart(param, title, [Bar(k, label(k), n) for k, n in items[:top]])
+    label: Callable[[str], str] = words if vocabulary else str
+    return Chart(param, vocabulary, [Bar(k, label(k), n) for k, n in items[:top]])

@@ -1,10 +1,11 @@
 """The interface's languages: one JSON catalogue per language in `app/web/locales/`,
-shared by the server's templates (`{{t:key}}` slots) and the pages' scripts (the
-catalogue is embedded in each page as JSON data, read by `static/js/i18n.js`).
+shared by the server's templates (`{{t:key}}` slots), the code that draws HTML on the
+server (`Text`) and the pages' scripts (the catalogue is embedded in each page as JSON
+data, read by `static/js/i18n.js`).
 
 JSON rather than gettext catalogues: the same file serves the templates and the
 browser scripts, with no compile step. `tests/test_i18n.py` checks that every language
-has every key and that templates and scripts use no key the catalogues lack.
+has every key and that templates, scripts and server code use no key the catalogues lack.
 
 The language is the one chosen with the switch in the header (`?lang=fr`, then kept
 in the `gaios_lang` cookie), else the best match of the browser's `Accept-Language`,
@@ -38,6 +39,29 @@ def translate(lang: str, key: str, **values: Any) -> str:
     """The text of `key` in `lang`, with `{name}` placeholders filled from `values`."""
     text = catalogue(lang)[key]
     return text.format(**values) if values else text
+
+
+def plural_form(lang: str, n: int) -> str:
+    """"one" or "other", as `Intl.PluralRules` says in the browser (French: 0 and 1 are "one")."""
+    return "one" if n == 1 or (lang == "fr" and n == 0) else "other"
+
+
+class Text:
+    """`translate` bound to the page's language, for the code that writes a page's HTML:
+    `t("feedback.rating")`, `t.plural("feedback.count", 3)` (keys `.one` and `.other`)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return translate(self.lang, key, **values)
+
+    def plural(self, key: str, n: int, **values: Any) -> str:
+        return translate(self.lang, f"{key}.{plural_form(self.lang, n)}", n=n, **values)
+
+    def vocab(self, vocabulary: str, code: str, fallback: str) -> str:
+        """The name of a vocabulary's code (`vocab.<vocabulary>.<code>`), else `fallback`."""
+        return catalogue(self.lang).get(f"vocab.{vocabulary}.{code}", fallback)
 
 
 def fill_slots(lang: str, template: str, escape: Any) -> str:

@@ -425,7 +425,7 @@ def test_contribute_then_review_and_publish(site: Site, page_for) -> None:  # ty
     page.click("#usecase-submit")
     result = page.locator("#usecase-result")
     expect(result).to_be_visible()
-    expect(result.locator("[data-status]")).to_have_text("submitted")
+    expect(result.locator("[data-status]")).to_have_attribute("data-status", "submitted")
     expect(page.locator("#err-description")).to_be_empty()
 
     # The same record under another id is a near-duplicate, with a link to the first.

@@ -209,19 +209,20 @@ def landscape_page(request: Request, container: ContainerDep) -> HTMLResponse:
         return render(request, "notfound", "title.landscape", status_code=422,
                       heading=i18n.translate(language(request), "notfound.filters"),
                       message=f"{exc.message}: {reasons}.")
-    shown = (", ".join(f"{k} = {v}" for k, v in params)
-             or i18n.translate(language(request), "landscape.no_filters"))
+    t = i18n.Text(language(request))
+    shown = ", ".join(f"{k} = {v}" for k, v in params) or t("landscape.no_filters")
     links = Links(params)
     return render(request, "landscape", "title.landscape", total=str(land.total), filters=shown,
-                  browse_link=links.to(), figures_html=landscape_html(land, links))
+                  browse_link=links.to(), figures_html=landscape_html(land, links, t))
 
 
 @router.get("/contribute", response_class=HTMLResponse)
 def contribute_page(request: Request) -> HTMLResponse:
+    t = i18n.Text(language(request))
     options = "".join(
-        f'<option value="{t}"{" selected" if t == "other" else ""}>'
-        f'{html.escape(t.replace("_", " ").capitalize())}</option>'
-        for t in DOC_TYPES)
+        f'<option value="{kind}"{" selected" if kind == "other" else ""}>'
+        f'{html.escape(t.vocab("document_type", kind, kind.replace("_", " ").capitalize()))}'
+        '</option>' for kind in DOC_TYPES)
     return render(request, "contribute", "title.contribute", doc_type_options_html=options)
 
 
@@ -253,10 +254,11 @@ def feedback_page(request: Request, container: ContainerDep) -> HTMLResponse:
     except ValueError:
         return render(request, "notfound", "title.feedback", status_code=422,
                       heading=i18n.translate(language(request), "notfound.filters"),
-                      message="rating must be 1 or -1, offset a number.")
+                      message=i18n.translate(language(request), "feedback.bad_filters"))
     page = container.feedback.page(filters, limit=FEEDBACK_PAGE, offset=offset)
-    return render(request, "feedback", "title.feedback", filters_html=filters_form(params),
-                  results_html=results_html(page.items, page.total, offset, params))
+    t = i18n.Text(language(request))
+    return render(request, "feedback", "title.feedback", filters_html=filters_form(params, t),
+                  results_html=results_html(page.items, page.total, offset, params, t))
 
 
 @router.get("/review", response_class=HTMLResponse)

@@ -6,7 +6,7 @@
 // from GET /api/v1/conversations for key holders and from localStorage for anonymous
 // visitors (their conversations are bound to a browser session on the server).
 
-import { API, ApiError, api, currentSession, describeError, externalLink, fill, formatDate, h, humanise, initPage, onSessionChange } from "./common.js";
+import { API, ApiError, api, codeLabel, currentSession, describeError, externalLink, fill, formatDate, h, humanise, initPage, onSessionChange } from "./common.js";
 import { t, tn } from "./i18n.js";
 
 const STORE = "gaios.chat.v1";
@@ -136,7 +136,7 @@ function answerNodes(text, sources, turnId) {
 }
 
 function sourceMeta(source) {
-  const parts = [humanise(source.doc_type)];
+  const parts = [codeLabel("document_type", source.doc_type)];
   if (source.section) parts.push(source.section);
   if (source.page) parts.push(t("chat.page", { page: source.page }));
   return parts.filter(Boolean).join(" · ");
@@ -154,7 +154,7 @@ function useCaseCards(usecases) {
   return h("ul", { class: "uc-cards" }, usecases.map((u) => h("li", {},
     h("div", { class: "uc-card" },
       h("a", { href: `/usecases/${encodeURIComponent(u.id)}` }, u.title),
-      h("p", { class: "meta" }, [u.organisation, u.stage && humanise(u.stage)].filter(Boolean).join(" · ")),
+      h("p", { class: "meta" }, [u.organisation, u.stage && codeLabel("lifecycle_stage", u.stage)].filter(Boolean).join(" · ")),
       u.reason ? h("p", { class: "meta" }, humanise(u.reason)) : null))));
 }
 

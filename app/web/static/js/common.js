@@ -1,7 +1,7 @@
 // Shared helpers of the GAIOS pages: a DOM builder, the JSON API client, the header's
 // sign-in form and the session, and the controlled vocabularies.
 
-import { lang, t } from "./i18n.js";
+import { has, lang, t } from "./i18n.js";
 
 export const API = "/api/v1";
 
@@ -55,7 +55,7 @@ export function fill(el, ...children) {
 export class ApiError extends Error {
   constructor(status, body) {
     const error = (body && body.error) || {};
-    super(error.message || `request failed (HTTP ${status})`);
+    super(error.message || t("error.http", { status }));
     this.status = status;
     this.type = error.type || "http_error";
     this.details = Array.isArray(error.details) ? error.details : [];
@@ -221,7 +221,7 @@ export function vocabularies() {
   return vocabPromise;
 }
 
-const UPPER = { ai: "AI", nso: "NSO", saas: "SaaS", api: "API", llm: "LLM", llms: "LLMs", rag: "RAG", mcp: "MCP", ip: "IP", genai: "GenAI", usecase: "use case" };
+const UPPER = { ai: "AI", nso: "NSO", saas: "SaaS", api: "API", llm: "LLM", llms: "LLMs", rag: "RAG", mcp: "MCP", ip: "IP", genai: "GenAI", usecase: t("common.use_case") };
 
 /** "open_weights_permissive" -> "Open weights permissive", "generative_ai" -> "Generative AI". */
 export function humanise(code) {
@@ -236,11 +236,25 @@ export function termName(vocabs, name, code) {
   return term ? term.name : null;
 }
 
-/** "5.2 Classify and code" for classification codes, humanised text for enumerations. */
+/** The interface's name of a code of an enumeration (`vocab.<name>.<code>` in the
+ * catalogue: "on_premise" -> "Sur site" in French), else the code humanised. */
+export function codeLabel(name, code) {
+  const key = `vocab.${name}.${code}`;
+  return has(key) ? t(key) : humanise(code);
+}
+
+/** The interface's name of a field of the record (`field.<name>`: "year_started" -> "Year
+ * started", "Année de début"), else the name humanised. */
+export function fieldLabel(name) {
+  return has(`field.${name}`) ? t(`field.${name}`) : humanise(name);
+}
+
+/** "5.2 Classify and code" for classification codes (GSBPM and GAMSO keep their published
+ * English names), the interface's name for enumerations. */
 export function termLabel(vocabs, name, code) {
   const found = termName(vocabs, name, code);
   if (name === "gsbpm" || name === "gamso") return found ? `${code} ${found}` : String(code);
-  return humanise(found || code);
+  return has(`vocab.${name}.${code}`) ? codeLabel(name, code) : humanise(found || code);
 }
 
 export function formatDate(value) {

@@ -5,46 +5,32 @@
 // (`details[].field` is a dotted path such as organisations.0.country).
 
 import {
-  API, ApiError, api, currentSession, describeError, fill, h, humanise, initPage, onSessionChange, vocabularies,
+  API, ApiError, api, codeLabel, currentSession, describeError, fieldLabel, fill, h, humanise, initPage, onSessionChange,
+  termLabel, vocabularies,
 } from "./common.js";
+import { has, t, tn } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("usecase-form");
 
+// Sections of the form: the key of the heading, then the fields in it.
 const SECTIONS = [
-  ["About the use case", ["title", "id", "summary", "description"]],
-  ["Organisations", ["organisations", "partners"]],
-  ["Stage and dates", ["lifecycle_stage", "stage_as_reported", "scope", "year_started", "year_reported"]],
-  ["Classification", ["gsbpm", "gamso", "task_types", "genai_patterns", "ai_classification"]],
-  ["Models and hosting", ["model_openness", "hosting", "models"]],
-  ["Data and oversight", ["data_inputs", "data_sensitivity", "personal_data", "human_oversight"]],
-  ["Evaluation, benefits and risks", ["evaluation", "quality_dimensions", "benefits", "risks", "lessons_learned"]],
-  ["Sources, code and contact", ["sources", "code_url", "code_licence", "contact", "related"]],
-  ["Record", ["record_meta"]],
+  ["form.section.about", ["title", "id", "summary", "description"]],
+  ["form.section.organisations", ["organisations", "partners"]],
+  ["form.section.stage", ["lifecycle_stage", "stage_as_reported", "scope", "year_started", "year_reported"]],
+  ["form.section.classification", ["gsbpm", "gamso", "task_types", "genai_patterns", "ai_classification"]],
+  ["form.section.models", ["model_openness", "hosting", "models"]],
+  ["form.section.data", ["data_inputs", "data_sensitivity", "personal_data", "human_oversight"]],
+  ["form.section.evaluation", ["evaluation", "quality_dimensions", "benefits", "risks", "lessons_learned"]],
+  ["form.section.sources", ["sources", "code_url", "code_licence", "contact", "related"]],
+  ["form.section.record", ["record_meta"]],
 ];
 const SKIP = new Set(["schema_version"]);
-const LABELS = {
-  id: "Identifier", genai_patterns: "Generative AI patterns", ai_classification: "AI classification",
-  gsbpm: "GSBPM 5.1 sub-processes", gamso: "GAMSO activities", code_url: "Code repository URL",
-  year_started: "Year started", year_reported: "Year reported", record_meta: "Record metadata",
-  url: "URL", stage_as_reported: "Stage as reported by the source",
-};
-const HINTS = {
-  title: "A short descriptive title, e.g. “LLM-assisted coding of occupations in the Labour Force Survey”.",
-  id: "Lowercase words joined by hyphens, e.g. nso-llm-occupation-coding. Suggested from the title.",
-  year_started: "YYYY, YYYY-MM or YYYY-MM-DD. Give this or the year reported.",
-  year_reported: "When a public source reported it (YYYY, YYYY-MM or YYYY-MM-DD).",
-  partners: "One per line.",
-  lessons_learned: "One lesson per line.",
-  related: "Identifiers of related use cases, one per line.",
-  "evaluation.metrics": "One per line.",
-  gsbpm: "Required for production-scope use cases.",
-  gamso: "Required for corporate-scope use cases.",
-  description: "Markdown is allowed. Do not include personal data such as names or personal e-mail addresses.",
-  contact: "A public, functional mailbox only (e.g. ai-team@stat.example.org); never a person's address.",
-};
+// The record's "whole record" and "request body" pseudo-fields of the API's errors.
+const WHOLE = new Set(["(record)", "(body)"]);
+// The API's reasons are English; the commonest is named in the page's language.
+const REASONS = { "Field required": "form.required" };
 const LONG = new Set(["summary", "description", "data_inputs", "method", "results", "mitigation", "note", "text", "baseline"]);
-const ITEM = { organisations: "organisation", sources: "source", models: "model", benefits: "benefit", risks: "risk" };
 const START_WITH_ONE = new Set(["organisations", "sources"]);
 
 let schema = null;
@@ -78,13 +64,11 @@ const idOf = (path) => `f-${path.replace(/\./g, "-")}`;
 const errorIdOf = (path) => `err-${path.replace(/\./g, "-")}`;
 const nameOf = (path) => path.split(".").pop();
 
-function labelFor(name, node) {
-  if (LABELS[name]) return LABELS[name];
-  return humanise(name);
-}
-
+/** The hint of a field (`hint.<path>`, item numbers left out: hint.organisations.country),
+ * else the schema's description. */
 function hintFor(path, node) {
-  if (HINTS[path]) return HINTS[path];
+  const key = `hint.${path.replace(/\.\d+(?=\.|$)/g, "")}`;
+  if (has(key)) return t(key);
   if (node.description) return node.description.replace(/`/g, "");
   return null;
 }
@@ -104,8 +88,7 @@ function vocabForEnum(values) {
 
 function enumLabel(values, value) {
   const vocab = vocabForEnum(values);
-  const term = vocab ? vocabs[vocab].find((t) => t.code === value) : null;
-  return humanise(term ? term.name : value);
+  return vocab ? termLabel(vocabs, vocab, value) : humanise(value);
 }
 
 function today() {
@@ -133,7 +116,7 @@ function errorEl(path) {
 /** One field of the form for `node` at `path`, showing `value`. */
 function renderField(name, node, path, isRequired, value) {
   node = resolve(node);
-  const label = labelFor(name, node);
+  const label = fieldLabel(name);
   const hint = hintFor(path, node);
 
   if (name === "gsbpm" || name === "gamso") return codePicker(name, path, label, hint, value || []);
@@ -186,7 +169,7 @@ function textField(path, label, hint, isRequired, value, options = {}) {
 
 function selectField(path, label, hint, values, value, isRequired, node) {
   const id = idOf(path);
-  const placeholder = isRequired && node.default === undefined ? "Choose…" : (node.default === undefined ? "Not stated" : null);
+  const placeholder = isRequired && node.default === undefined ? t("form.choose") : (node.default === undefined ? t("common.not_stated") : null);
   const select = h("select", { id, name: path, "aria-describedby": describedBy(path, hint), required: isRequired },
     placeholder ? h("option", { value: "" }, placeholder) : null,
     values.map((v) => h("option", { value: v, selected: v === value }, enumLabel(values, v))));
@@ -197,9 +180,9 @@ function selectField(path, label, hint, values, value, isRequired, node) {
 function booleanField(path, label, hint, value) {
   const id = idOf(path);
   const select = h("select", { id, name: path, "data-boolean": "1", "aria-describedby": describedBy(path, hint) },
-    h("option", { value: "", selected: value === null || value === undefined }, "Not stated"),
-    h("option", { value: "true", selected: value === true }, "Yes"),
-    h("option", { value: "false", selected: value === false }, "No"));
+    h("option", { value: "", selected: value === null || value === undefined }, t("common.not_stated")),
+    h("option", { value: "true", selected: value === true }, t("common.yes")),
+    h("option", { value: "false", selected: value === false }, t("common.no")));
   return h("div", { class: "field", "data-path": path }, h("label", { for: id }, label), hintEl(path, hint), select, errorEl(path));
 }
 
@@ -220,7 +203,7 @@ function codePicker(name, path, label, hint, chosen) {
   const groups = phases.map((phase) => {
     const children = terms.filter((t) => t.parent === phase.code);
     const count = children.filter((t) => chosen.includes(t.code)).length;
-    const summaryCount = h("span", { class: "filter-count", "data-count": "1" }, count ? ` (${count} selected)` : "");
+    const summaryCount = h("span", { class: "filter-count", "data-count": "1" }, count ? ` ${tn("form.selected", count)}` : "");
     const details = h("details", { open: count > 0 },
       h("summary", {}, h("span", { class: "code-num" }, phase.code), ` ${phase.name}`, summaryCount),
       h("div", { class: "check-grid" }, children.map((t) => {
@@ -231,7 +214,7 @@ function codePicker(name, path, label, hint, chosen) {
       })));
     details.addEventListener("change", () => {
       const n = details.querySelectorAll("input:checked").length;
-      summaryCount.textContent = n ? ` (${n} selected)` : "";
+      summaryCount.textContent = n ? ` ${tn("form.selected", n)}` : "";
     });
     return details;
   });
@@ -249,7 +232,6 @@ function objectGroup(name, node, path, label, value, isRequired) {
 
 /** A list of objects (organisations, sources, models...): add and remove items. */
 function repeatGroup(name, items, path, label, hint, values, atLeastOne) {
-  const noun = ITEM[name] || "item";
   const list = h("div", { class: "repeat-list" });
   const wrap = h("fieldset", { class: "field repeat", "data-path": path, "data-repeat": "1" },
     h("legend", {}, atLeastOne ? required(label) : label), hintEl(path, hint), errorEl(path), list);
@@ -258,7 +240,7 @@ function repeatGroup(name, items, path, label, hint, values, atLeastOne) {
     fill(list, current.map((value, index) => {
       const itemPath = `${path}.${index}`;
       const req = new Set(items.required || []);
-      const remove = h("button", { type: "button", class: "button small danger" }, `Remove ${noun} ${index + 1}`);
+      const remove = h("button", { type: "button", class: "button small danger" }, t(`form.remove.${name}`, { n: index + 1 }));
       remove.addEventListener("click", () => {
         const now = readRepeat(wrap, items, path);
         now.splice(index, 1);
@@ -266,20 +248,20 @@ function repeatGroup(name, items, path, label, hint, values, atLeastOne) {
         (wrap.querySelector("button.add") || wrap).focus();
       });
       return h("fieldset", { class: "repeat-item", "data-path": itemPath },
-        h("legend", {}, `${humanise(noun)} ${index + 1}`), errorEl(itemPath),
+        h("legend", {}, t(`form.item.${name}`, { n: index + 1 })), errorEl(itemPath),
         h("div", { class: "row-2" }, Object.entries(items.properties).map(([key, sub]) =>
           renderField(key, sub, `${itemPath}.${key}`, req.has(key), value?.[key]))),
         h("div", { class: "item-actions" }, remove));
     }));
   };
-  const add = h("button", { type: "button", class: "button small add" }, `Add ${current(values).length ? "another" : "a"} ${noun}`);
+  const add = h("button", { type: "button", class: "button small add" }, t(`form.${current(values).length ? "add_another" : "add"}.${name}`));
   add.addEventListener("click", () => {
     const now = readRepeat(wrap, items, path);
     now.push({});
     draw(now);
     const fields = list.querySelectorAll(".repeat-item");
     fields[fields.length - 1].querySelector("input, select, textarea")?.focus();
-    add.textContent = `Add another ${noun}`;
+    add.textContent = t(`form.add_another.${name}`);
   });
   wrap.appendChild(h("div", {}, add));
   draw(current(values));
@@ -381,7 +363,7 @@ function targetFor(scope, field) {
 function fieldOf(detail) {
   let field = String(detail.field || "(record)");
   const reason = String(detail.reason || "");
-  if (field === "(record)" || field === "(body)") {
+  if (WHOLE.has(field)) {
     const named = /^Value error, (\w+):/.exec(reason);
     if (named) field = named[1];
     else if (/year_started|year_reported/.test(reason)) field = "year_started";
@@ -391,20 +373,21 @@ function fieldOf(detail) {
 
 function reasonOf(detail, forRecord = true) {
   if (detail.entity) {
-    const found = `Personal data found: ${humanise(String(detail.entity).toLowerCase())} (${detail.masked}). Remove it`;
-    return forRecord ? `${found}; a public functional mailbox may go in Contact.` : `${found}.`;
+    const values = { kind: humanise(String(detail.entity).toLowerCase()), masked: detail.masked };
+    return t(forRecord ? "form.personal_data_record" : "form.personal_data_document", values);
   }
   let reason = String(detail.reason || "invalid").replace(/^Value error, /, "");
   reason = reason.replace(/^(\w+): /, "");
+  if (REASONS[reason]) return t(REASONS[reason]);
   return reason.charAt(0).toUpperCase() + reason.slice(1);
 }
 
 function labelOfField(scope, field, target) {
-  if (!target) return field === "(record)" ? "Record" : field;
+  if (!target) return WHOLE.has(field) ? t("form.whole_record") : field;
   const legend = target.querySelector(":scope > legend, :scope > label");
   const text = legend ? legend.textContent.replace(/\*/g, "").trim() : field;
   const item = target.closest(".repeat-item");
-  if (item && item !== target) return `${item.querySelector(":scope > legend").textContent}: ${text}`;
+  if (item && item !== target) return t("form.error_row", { field: item.querySelector(":scope > legend").textContent, reason: text });
   return text;
 }
 
@@ -418,7 +401,7 @@ function showErrors(scope, summaryEl, title, details, extra = null, fallback = n
     let reason = reasonOf(detail, scope === form);
     let target = targetFor(scope, field);
     if (!target && fallback) {
-      if (field && field !== "(record)" && field !== "(body)") reason = `Section “${field}”: ${reason}`;
+      if (field && !WHOLE.has(field)) reason = t("form.document_section", { field, reason });
       field = fallback;
       target = targetFor(scope, fallback);
     }
@@ -431,8 +414,8 @@ function showErrors(scope, summaryEl, title, details, extra = null, fallback = n
     }
     const focusable = target && (target.querySelector("input, select, textarea, button") || target);
     rows.push(h("li", {}, focusable && focusable.id
-      ? h("a", { href: `#${focusable.id}`, onclick: (e) => { e.preventDefault(); focusable.focus(); } }, `${labelOfField(scope, field, target)}: ${reason}`)
-      : `${labelOfField(scope, field, target)}: ${reason}`));
+      ? h("a", { href: `#${focusable.id}`, onclick: (e) => { e.preventDefault(); focusable.focus(); } }, t("form.error_row", { field: labelOfField(scope, field, target), reason }))
+      : t("form.error_row", { field: labelOfField(scope, field, target), reason })));
   }
   fill(summaryEl, h("h3", {}, title), extra, rows.length ? h("ul", {}, rows) : null);
   summaryEl.hidden = false;
@@ -453,34 +436,35 @@ async function submitRecord(event) {
   clearErrors(form);
   const button = $("usecase-submit");
   button.disabled = true;
-  $("usecase-status").textContent = "Submitting…";
+  $("usecase-status").textContent = t("form.submitting");
   try {
     const record = readRecord();
     const saved = await api(`${API}/usecases`, { method: "POST", json: record });
     const r = saved.record;
     fill(result,
-      h("h3", {}, "Thank you: the use case was submitted"),
-      h("p", {}, `“${r.title}” (${r.id}) has the status `, h("strong", { "data-status": saved.status }, saved.status),
-        ` (revision ${saved.revision}). A reviewer will publish it or reply with a comment.`),
-      h("p", {}, h("a", { href: `/usecases/${encodeURIComponent(r.id)}` }, "View your submission")));
+      h("h3", {}, t("form.thanks")),
+      h("p", {}, t("form.has_status", { title: r.title, id: r.id }), " ",
+        h("strong", { "data-status": saved.status }, codeLabel("record_status", saved.status)), " ",
+        t("form.reviewer_next", { n: saved.revision })),
+      h("p", {}, h("a", { href: `/usecases/${encodeURIComponent(r.id)}` }, t("form.view_submission"))));
     result.hidden = false;
     result.focus();
   } catch (err) {
     if (err instanceof ApiError && err.status === 422) {
-      const title = err.type === "personal_data" ? "Personal data found: the use case was not submitted" : "The use case was not accepted: please correct these fields";
+      const title = err.type === "personal_data" ? t("form.personal_data_usecase") : t("form.not_accepted");
       showErrors(form, summary, title, err.details.length ? err.details : [{ field: "(record)", reason: err.message }]);
     } else if (err instanceof ApiError && err.status === 409) {
       const detail = err.details[0] || {};
       const extra = detail.existing
         ? h("p", {}, `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}. `,
-          h("a", { href: `/usecases/${encodeURIComponent(detail.existing)}`, "data-existing": detail.existing }, `Open the existing use case “${detail.existing}”`))
+          h("a", { href: `/usecases/${encodeURIComponent(detail.existing)}`, "data-existing": detail.existing }, t("form.open_existing", { id: detail.existing })))
         : h("p", {}, err.message);
-      showErrors(form, summary, "This use case seems to exist already", [], extra);
+      showErrors(form, summary, t("form.exists"), [], extra);
       const target = targetFor(form, detail.field || "title");
       const errEl = target?.querySelector(":scope > .field-error");
-      if (errEl) errEl.textContent = detail.reason === "near-duplicate" ? "Very similar to an existing use case." : (detail.reason ? reasonOf(detail) : "");
+      if (errEl) errEl.textContent = detail.reason === "near-duplicate" ? t("form.near_duplicate") : (detail.reason ? reasonOf(detail) : "");
     } else {
-      fill(summary, h("h3", {}, "The use case was not submitted"), h("p", {}, describeError(err)));
+      fill(summary, h("h3", {}, t("form.not_submitted")), h("p", {}, describeError(err)));
       summary.hidden = false;
       summary.focus();
     }
@@ -499,26 +483,27 @@ async function submitDocument(event) {
   clearErrors(docForm);
   const file = $("doc-file");
   if (!file.files.length) {
-    showErrors(docForm, summary, "Choose a file to upload", [{ field: "file", reason: "no file chosen" }]);
+    showErrors(docForm, summary, t("form.choose_file"), [{ field: "file", reason: t("form.no_file") }]);
     return;
   }
   const data = new FormData(docForm);
   if (!String(data.get("title") || "").trim()) data.delete("title");
   $("doc-submit").disabled = true;
-  $("doc-status").textContent = "Uploading and indexing…";
+  $("doc-status").textContent = t("form.uploading");
   try {
     const saved = await api(`${API}/documents`, { method: "POST", form: data });
-    fill(result, h("h3", {}, "The document was uploaded"),
-      h("p", {}, `“${saved.title}” (${saved.id}) was screened and indexed in ${saved.chunks} passages${saved.confidential ? "; it is confidential" : ""}. The assistant can now cite it.`));
+    const values = { title: saved.title, id: saved.id, n: saved.chunks };
+    fill(result, h("h3", {}, t("form.uploaded")),
+      h("p", {}, saved.confidential ? tn("form.indexed_confidential", saved.chunks, values) : tn("form.indexed", saved.chunks, values)));
     result.hidden = false;
     result.focus();
     docForm.reset();
   } catch (err) {
     if (err instanceof ApiError && (err.status === 422 || err.status === 409)) {
-      const title = err.type === "personal_data" ? "Personal data found: the document was not uploaded" : "The document was not uploaded";
+      const title = err.type === "personal_data" ? t("form.personal_data_upload") : t("form.not_uploaded");
       showErrors(docForm, summary, title, err.details.length ? err.details : [{ field: "file", reason: err.message }], null, "file");
     } else {
-      fill(summary, h("h3", {}, "The document was not uploaded"), h("p", {}, describeError(err)));
+      fill(summary, h("h3", {}, t("form.not_uploaded")), h("p", {}, describeError(err)));
       summary.hidden = false;
       summary.focus();
     }
@@ -540,14 +525,14 @@ function build() {
   const sections = [];
   const requiredKeys = new Set(schema.required || []);
   const entry = (key) => renderField(key, schema.properties[key], key, requiredKeys.has(key), undefined);
-  for (const [title, keys] of SECTIONS) {
+  for (const [key, keys] of SECTIONS) {
     const present = keys.filter((k) => schema.properties[k] && !SKIP.has(k));
     if (!present.length) continue;
     present.forEach((k) => done.add(k));
-    sections.push(h("h3", { class: "section-title" }, title), present.map(entry));
+    sections.push(h("h3", { class: "section-title" }, t(key)), present.map(entry));
   }
   const rest = Object.keys(schema.properties).filter((k) => !done.has(k) && !SKIP.has(k));
-  if (rest.length) sections.push(h("h3", { class: "section-title" }, "Other"), rest.map(entry));
+  if (rest.length) sections.push(h("h3", { class: "section-title" }, t("form.section.other")), rest.map(entry));
   const countries = new Set(["INT"]);
   const datalist = h("datalist", { id: "country-codes" });
   api(`${API}/usecases?limit=1`).then((list) => {
@@ -556,7 +541,7 @@ function build() {
   }).catch(() => {});
   fill(form, sections, datalist,
     h("div", { class: "form-actions" },
-      h("button", { type: "submit", class: "button primary", id: "usecase-submit" }, "Submit for review"),
+      h("button", { type: "submit", class: "button primary", id: "usecase-submit" }, t("form.submit")),
       h("span", { class: "status", id: "usecase-status", role: "status", "aria-live": "polite" })));
 
   const title = control("title");
@@ -579,7 +564,7 @@ async function start() {
     vocabs = vocab;
     build();
   } catch (err) {
-    fill(form, h("p", { class: "error-box", role: "alert" }, `The form could not be loaded: ${describeError(err)}`));
+    fill(form, h("p", { class: "error-box", role: "alert" }, t("form.load_failed", { error: describeError(err) })));
   }
   sessionNotice(session);
   onSessionChange(sessionNotice);

@@ -21,3 +21,8 @@ export function tn(key, n, values = {}) {
   const form = plural.select(n) === "one" ? "one" : "other";
   return t(`${key}.${form}`, { n, ...values });
 }
+
+/** Whether the catalogue has `key` (for labels that fall back to a humanised code). */
+export function has(key) {
+  return key in strings;
+}

@@ -2,7 +2,8 @@
 // between the published revision (if any) and the latest one, and Publish / Reject
 // (a rejection needs a comment) through POST /api/v1/usecases/{id}/review.
 
-import { API, ApiError, atLeast, api, describeError, fill, formatDate, h, humanise, initPage, onSessionChange } from "./common.js";
+import { API, ApiError, atLeast, api, describeError, fieldLabel, fill, formatDate, h, initPage, onSessionChange } from "./common.js";
+import { t, tn } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const listEl = $("review-list");
@@ -28,7 +29,7 @@ export function toText(value) {
 }
 
 function cell(text, kind) {
-  return h("td", { class: text === "" ? kind : `${kind} filled` }, text === "" ? h("span", { class: "empty" }, "(empty)") : h("pre", {}, text));
+  return h("td", { class: text === "" ? kind : `${kind} filled` }, text === "" ? h("span", { class: "empty" }, t("review.empty_cell")) : h("pre", {}, text));
 }
 
 /** Rows of the diff: [field, old text, new text, changed]. */
@@ -46,28 +47,28 @@ function diffTable(id, oldRecord, newRecord) {
   const changed = rows.filter((r) => r[3]);
   const unchanged = rows.filter((r) => !r[3] && r[2] !== "");
   const tableRow = ([key, before, after, isChanged]) => h("tr", { class: isChanged ? "changed" : "same", "data-field": key },
-    h("th", { scope: "row" }, key), cell(before, "old"), cell(after, "new"));
+    h("th", { scope: "row" }, fieldLabel(key)), cell(before, "old"), cell(after, "new"));
   const caption = oldRecord
-    ? `${changed.length} field${changed.length === 1 ? "" : "s"} changed against the published revision`
-    : "New use case: no published revision yet; every field is new";
+    ? tn("review.changed", changed.length)
+    : t("review.all_new");
   const table = h("table", { class: "diff-table" },
     h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"),
-      h("th", { scope: "col" }, oldRecord ? "Published" : "Published (none)"), h("th", { scope: "col" }, "Proposed"))),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("review.field")),
+      h("th", { scope: "col" }, oldRecord ? t("review.published") : t("review.published_none")), h("th", { scope: "col" }, t("review.proposed")))),
     h("tbody", {}, changed.map(tableRow)));
   const parts = [h("div", { class: "table-scroll" }, table)];
   if (oldRecord && unchanged.length) {
-    parts.push(h("details", {}, h("summary", {}, `Show ${unchanged.length} unchanged field${unchanged.length === 1 ? "" : "s"}`),
+    parts.push(h("details", {}, h("summary", {}, tn("review.show_unchanged", unchanged.length)),
       h("div", { class: "table-scroll" }, h("table", { class: "diff-table" },
-        h("caption", { class: "visually-hidden" }, "Unchanged fields"),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Published"), h("th", { scope: "col" }, "Proposed"))),
+        h("caption", { class: "visually-hidden" }, t("review.unchanged")),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("review.field")), h("th", { scope: "col" }, t("review.published")), h("th", { scope: "col" }, t("review.proposed")))),
         h("tbody", {}, unchanged.map(tableRow))))));
   }
   return parts;
 }
 
 function updateCount() {
-  countEl.textContent = pending === 0 ? "Nothing is waiting for review." : `${pending} submission${pending === 1 ? "" : "s"} waiting for review.`;
+  countEl.textContent = pending === 0 ? t("review.nothing") : tn("review.waiting", pending);
 }
 
 function reviewItem(detail, revisions) {
@@ -80,11 +81,11 @@ function reviewItem(detail, revisions) {
   const comment = h("textarea", { id: commentId, rows: 2, maxlength: 4000, "aria-describedby": `${commentId}-hint ${errorId}` });
   const error = h("p", { class: "field-error", id: errorId });
   const outcome = h("div", { role: "status", "aria-live": "polite" });
-  const publish = h("button", { type: "button", class: "button primary", "data-action": "publish" }, "Publish");
-  const reject = h("button", { type: "button", class: "button danger", "data-action": "reject" }, "Reject");
+  const publish = h("button", { type: "button", class: "button primary", "data-action": "publish" }, t("review.publish"));
+  const reject = h("button", { type: "button", class: "button danger", "data-action": "reject" }, t("review.reject"));
   const actions = h("div", { class: "review-actions" },
-    h("label", { for: commentId }, "Review comment"),
-    h("p", { class: "hint", id: `${commentId}-hint` }, "Optional when publishing; required when rejecting. The contributor sees it."),
+    h("label", { for: commentId }, t("review.comment")),
+    h("p", { class: "hint", id: `${commentId}-hint` }, t("review.comment_hint")),
     comment, error, h("div", { class: "form-actions" }, publish, reject));
 
   const act = async (action) => {
@@ -92,7 +93,7 @@ function reviewItem(detail, revisions) {
     comment.removeAttribute("aria-invalid");
     const text = comment.value.trim();
     if (action === "reject" && !text) {
-      error.textContent = "A comment is required to reject a submission.";
+      error.textContent = t("review.comment_required");
       comment.setAttribute("aria-invalid", "true");
       comment.focus();
       return;
@@ -107,14 +108,14 @@ function reviewItem(detail, revisions) {
       pending -= 1;
       updateCount();
       fill(outcome, h("p", { class: saved.status === "published" ? "success-box" : "notice", tabindex: "-1" },
-        saved.status === "published" ? "Published. " : "Rejected; the contributor will see your comment. ",
-        h("a", { href: `/usecases/${encodeURIComponent(id)}` }, saved.status === "published" ? "View it in the repository" : "View the record")));
+        saved.status === "published" ? t("review.done_published") : t("review.done_rejected"), " ",
+        h("a", { href: `/usecases/${encodeURIComponent(id)}` }, saved.status === "published" ? t("review.view_published") : t("review.view_record"))));
       outcome.querySelector("p").focus();
     } catch (err) {
       publish.disabled = false;
       reject.disabled = false;
       const detail = err instanceof ApiError ? err.details.find((d) => d.field === "comment") : null;
-      error.textContent = detail ? `Comment: ${detail.reason}` : describeError(err);
+      error.textContent = detail ? t("review.comment_error", { reason: detail.reason }) : describeError(err);
       if (detail) comment.setAttribute("aria-invalid", "true");
     }
   };
@@ -125,9 +126,10 @@ function reviewItem(detail, revisions) {
   return h("li", { class: "panel review-item", "data-id": id },
     h("h2", {}, h("a", { href: `/usecases/${encodeURIComponent(id)}` }, record.title)),
     h("p", { class: "hint" },
-      h("span", { class: `badge ${published ? "info" : "warn"}` }, published ? "Edit of a published use case" : "New submission"), " ",
-      `${id} · ${orgs} · revision ${detail.latest_revision} by ${latest.author || "unknown"}${latest.created_at ? `, ${formatDate(latest.created_at)}` : ""}`),
-    latest.comment ? h("p", {}, h("strong", {}, "Contributor's note: "), latest.comment) : null,
+      h("span", { class: `badge ${published ? "info" : "warn"}` }, published ? t("review.edit_badge") : t("review.new_badge")), " ",
+      [id, orgs, t("review.revision_by", { n: detail.latest_revision, author: latest.author || t("review.unknown_author") })
+        + (latest.created_at ? `, ${formatDate(latest.created_at)}` : "")].join(" · ")),
+    latest.comment ? h("p", {}, h("strong", {}, t("review.note")), " ", latest.comment) : null,
     diffTable(id, published ? published.record : null, latest.record || record),
     actions, outcome);
 }

@@ -2,9 +2,10 @@
 // and a link to download it as YAML.
 
 import {
-  API, api, describeError, externalLink, fill, formatDate, h, humanise, initPage, onSessionChange,
+  API, api, codeLabel, describeError, externalLink, fieldLabel, fill, formatDate, h, initPage, onSessionChange,
   paragraphs, termLabel, vocabularies,
 } from "./common.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("usecase");
@@ -22,21 +23,20 @@ const SHOWN = new Set([
 
 const empty = (value) => value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length);
 
-/** A definition list of [label, value] rows, skipping empty values. */
+/** A definition list of [field, value] rows (the field's name in the interface's
+ * language), skipping empty values. */
 function fields(rows) {
   const items = rows.filter(([, value]) => !empty(value));
   if (!items.length) return null;
-  return h("dl", { class: "fields" }, items.flatMap(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]));
+  return h("dl", { class: "fields" }, items.flatMap(([name, value]) => [h("dt", {}, fieldLabel(name)), h("dd", {}, value)]));
 }
 
-function section(title, ...content) {
+/** A section headed by the text of `key` ("usecase.revision_history" -> id h-revision-history). */
+function section(key, ...content) {
   const body = content.flat().filter(Boolean);
   if (!body.length) return null;
-  return h("section", { class: "panel", "aria-labelledby": `h-${slug(title)}` }, h("h2", { id: `h-${slug(title)}` }, title), body);
-}
-
-function slug(text) {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  const ident = `h-${key.split(".").pop().replace(/_/g, "-")}`;
+  return h("section", { class: "panel", "aria-labelledby": ident }, h("h2", { id: ident }, t(key)), body);
 }
 
 function list(values, render = (v) => v) {
@@ -54,16 +54,17 @@ function codeLinks(kind, codes) {
     h("a", { href: `/usecases?${kind}=${encodeURIComponent(code)}` }, termLabel(vocabs, kind, code)))));
 }
 
-function table(headers, rows) {
+/** A table whose header cells are the names of `names` (fields of the record). */
+function table(names, rows) {
   return h("div", { class: "table-scroll" }, h("table", { class: "subtable" },
-    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
+    h("thead", {}, h("tr", {}, names.map((x) => h("th", { scope: "col" }, fieldLabel(x))))),
     h("tbody", {}, rows.map((row) => h("tr", {}, row.map((cell) => h("td", {}, cell ?? "")))))));
 }
 
 function yesNo(value) {
-  if (value === true) return "Yes";
-  if (value === false) return "No";
-  return "Not stated";
+  if (value === true) return t("common.yes");
+  if (value === false) return t("common.no");
+  return t("common.not_stated");
 }
 
 function render(detail, revisions) {
@@ -72,123 +73,124 @@ function render(detail, revisions) {
   $("usecase-title").textContent = r.title;
 
   const badges = h("div", { class: "detail-head-badges" },
-    h("span", { class: "badge neutral" }, `Stage: ${humanise(r.lifecycle_stage)}`),
-    h("span", { class: "badge neutral" }, `Scope: ${humanise(r.scope)}`),
-    h("span", { class: "badge info" }, humanise(r.ai_classification)),
-    detail.status !== "published" ? h("span", { class: "badge warn" }, `Status: ${humanise(detail.status)} (revision ${detail.revision})`) : null,
-    detail.review_comment ? h("span", { class: "badge bad" }, `Review comment: ${detail.review_comment}`) : null);
+    h("span", { class: "badge neutral" }, t("usecase.stage_badge", { stage: termLabel(vocabs, "lifecycle_stage", r.lifecycle_stage) })),
+    h("span", { class: "badge neutral" }, t("usecase.scope_badge", { scope: termLabel(vocabs, "scope", r.scope) })),
+    h("span", { class: "badge info" }, termLabel(vocabs, "ai_classification", r.ai_classification)),
+    detail.status !== "published" ? h("span", { class: "badge warn" }, t("usecase.status_badge", { status: codeLabel("record_status", detail.status), n: detail.revision })) : null,
+    detail.review_comment ? h("span", { class: "badge bad" }, t("usecase.review_comment_badge", { comment: detail.review_comment })) : null);
 
   const actions = h("div", { class: "detail-actions" },
-    h("a", { class: "button", href: `${API}/usecases/${encodeURIComponent(id)}/yaml`, download: `${id}.yaml` }, "Download YAML"),
-    h("a", { class: "button", href: `${API}/usecases/${encodeURIComponent(id)}`, type: "application/json" }, "View as JSON"));
+    h("a", { class: "button", href: `${API}/usecases/${encodeURIComponent(id)}/yaml`, download: `${id}.yaml` }, t("usecase.download_yaml")),
+    h("a", { class: "button", href: `${API}/usecases/${encodeURIComponent(id)}`, type: "application/json" }, t("usecase.view_json")));
 
-  const orgs = table(["Organisation", "Acronym", "Type", "Country"],
+  const orgs = table(["organisation", "acronym", "type", "country"],
     r.organisations.map((o) => [o.name, o.acronym || "", termLabel(vocabs, "organisation_type", o.type), o.country]));
 
-  const overview = section("Overview",
+  const overview = section("usecase.overview",
     h("p", { class: "lede" }, r.summary),
     r.description ? h("div", { class: "prose" }, paragraphs(r.description)) : null);
 
-  const who = section("Organisations", orgs, fields([
-    ["Partners", list(r.partners)],
-    ["Year started", r.year_started],
-    ["Year reported", r.year_reported],
-    ["Lifecycle stage", humanise(r.lifecycle_stage)],
-    ["Stage as reported", r.stage_as_reported],
-    ["Scope", humanise(r.scope)],
+  const who = section("usecase.organisations", orgs, fields([
+    ["partners", list(r.partners)],
+    ["year_started", r.year_started],
+    ["year_reported", r.year_reported],
+    ["lifecycle_stage", termLabel(vocabs, "lifecycle_stage", r.lifecycle_stage)],
+    ["stage_as_reported", r.stage_as_reported],
+    ["scope", termLabel(vocabs, "scope", r.scope)],
   ]));
 
-  const classification = section("Classification", fields([
-    ["GSBPM 5.1", codeLinks("gsbpm", r.gsbpm)],
-    ["GAMSO", codeLinks("gamso", r.gamso)],
-    ["Task types", terms("task_types", r.task_types)],
-    ["Generative AI patterns", terms("genai_patterns", r.genai_patterns)],
-    ["AI classification", termLabel(vocabs, "ai_classification", r.ai_classification)],
+  const classification = section("usecase.classification", fields([
+    ["gsbpm", codeLinks("gsbpm", r.gsbpm)],
+    ["gamso", codeLinks("gamso", r.gamso)],
+    ["task_types", terms("task_types", r.task_types)],
+    ["genai_patterns", terms("genai_patterns", r.genai_patterns)],
+    ["ai_classification", termLabel(vocabs, "ai_classification", r.ai_classification)],
   ]));
 
-  const models = section("Models and hosting",
-    empty(r.models) ? null : table(["Model", "Provider", "Version", "Openness", "Hosting", "Role"],
+  const models = section("usecase.models",
+    empty(r.models) ? null : table(["model", "provider", "version", "openness", "hosting", "role"],
       r.models.map((m) => [m.name, m.provider || "", m.version || "", termLabel(vocabs, "model_openness", m.openness),
-        termLabel(vocabs, "hosting", m.hosting), humanise(m.role)])),
+        termLabel(vocabs, "hosting", m.hosting), termLabel(vocabs, "model_role", m.role)])),
     fields([
-      ["Model openness", termLabel(vocabs, "model_openness", r.model_openness)],
-      ["Hosting", termLabel(vocabs, "hosting", r.hosting)],
+      ["model_openness", termLabel(vocabs, "model_openness", r.model_openness)],
+      ["hosting", termLabel(vocabs, "hosting", r.hosting)],
     ]));
 
-  const data = section("Data and oversight", fields([
-    ["Data inputs", r.data_inputs],
-    ["Data sensitivity", termLabel(vocabs, "data_sensitivity", r.data_sensitivity)],
-    ["Personal data", yesNo(r.personal_data)],
-    ["Human oversight", termLabel(vocabs, "human_oversight", r.human_oversight)],
+  const data = section("usecase.data", fields([
+    ["data_inputs", r.data_inputs],
+    ["data_sensitivity", termLabel(vocabs, "data_sensitivity", r.data_sensitivity)],
+    ["personal_data", yesNo(r.personal_data)],
+    ["human_oversight", termLabel(vocabs, "human_oversight", r.human_oversight)],
   ]));
 
   const ev = r.evaluation || {};
-  const evaluation = section("Evaluation and quality", fields([
-    ["Method", ev.method],
-    ["Metrics", empty(ev.metrics) ? null : ev.metrics.join(", ")],
-    ["Baseline", ev.baseline],
-    ["Dataset size", ev.dataset_size],
-    ["Results", ev.results],
-    ["Quality dimensions", terms("quality_dimensions", r.quality_dimensions)],
+  const evaluation = section("usecase.evaluation", fields([
+    ["method", ev.method],
+    ["metrics", empty(ev.metrics) ? null : ev.metrics.join(", ")],
+    ["baseline", ev.baseline],
+    ["dataset_size", ev.dataset_size],
+    ["results", ev.results],
+    ["quality_dimensions", terms("quality_dimensions", r.quality_dimensions)],
   ]));
 
-  const benefits = section("Benefits",
-    empty(r.benefits) ? null : table(["Type", "Benefit", "Value"],
+  const benefits = section("usecase.benefits",
+    empty(r.benefits) ? null : table(["type", "benefit", "value"],
       r.benefits.map((b) => [termLabel(vocabs, "benefit_type", b.type), b.text,
         b.value === null || b.value === undefined ? "" : `${b.value}${b.unit ? ` ${b.unit}` : ""}`])));
 
-  const risks = section("Risks and mitigations",
-    empty(r.risks) ? null : table(["Risk", "Mitigation", "Note"],
+  const risks = section("usecase.risks",
+    empty(r.risks) ? null : table(["risk", "mitigation", "note"],
       r.risks.map((x) => [termLabel(vocabs, "risks", x.risk), x.mitigation || "", x.note || ""])));
 
-  const lessons = section("Lessons learned", list(r.lessons_learned));
+  const lessons = section("usecase.lessons", list(r.lessons_learned));
 
-  const code = section("Code and contact", fields([
-    ["Code", r.code_url ? externalLink(r.code_url) : null],
-    ["Code licence", r.code_licence],
-    ["Contact", r.contact],
+  const code = section("usecase.code", fields([
+    ["code", r.code_url ? externalLink(r.code_url) : null],
+    ["code_licence", r.code_licence],
+    ["contact", r.contact],
   ]));
 
-  const sources = section("Sources", h("ol", { class: "sources-list" }, r.sources.map((s) => h("li", {},
+  const sources = section("usecase.sources", h("ol", { class: "sources-list" }, r.sources.map((s) => h("li", {},
     externalLink(s.url, s.title || s.url),
-    h("span", { class: "source-meta" }, ` ${[s.publisher, s.date, humanise(s.kind), `confidence ${s.confidence}`].filter(Boolean).join(" · ")}`)))));
+    h("span", { class: "source-meta" }, " ", [s.publisher, s.date, codeLabel("source_kind", s.kind),
+      t("usecase.confidence", { level: s.confidence })].filter(Boolean).join(" · "))))));
 
-  const related = section("Related use cases", list(r.related, (rid) => h("a", { href: `/usecases/${encodeURIComponent(rid)}` }, rid)));
+  const related = section("usecase.related", list(r.related, (rid) => h("a", { href: `/usecases/${encodeURIComponent(rid)}` }, rid)));
 
   const other = Object.entries(r).filter(([key, value]) => !SHOWN.has(key) && !empty(value));
-  const extra = other.length ? section("Other fields", fields(other.map(([key, value]) =>
-    [humanise(key), typeof value === "object" ? h("pre", {}, JSON.stringify(value, null, 2)) : String(value)]))) : null;
+  const extra = other.length ? section("usecase.other_fields", fields(other.map(([key, value]) =>
+    [key, typeof value === "object" ? h("pre", {}, JSON.stringify(value, null, 2)) : String(value)]))) : null;
 
   const origin = (p) => [
-    ["Repository", h("span", {}, `${p.source} (`, externalLink(p.source_url), ")")],
-    ["Record there", externalLink(p.remote_url, p.remote_id)],
-    ["Revision there", p.remote_revision == null ? null : String(p.remote_revision)],
-    ["Licence", p.licence],
-    ["Harvested", formatDate(p.harvested_at)],
+    ["repository", h("span", {}, `${p.source} (`, externalLink(p.source_url), ")")],
+    ["record_there", externalLink(p.remote_url, p.remote_id)],
+    ["revision_there", p.remote_revision == null ? null : String(p.remote_revision)],
+    ["licence", p.licence],
+    ["harvested", formatDate(p.harvested_at)],
   ];
-  const provenance = detail.provenance ? section("Harvested from another repository",
-    h("p", {}, "This record is read-only here: it changes when its source changes it."),
+  const provenance = detail.provenance ? section("usecase.harvested_from",
+    h("p", {}, t("usecase.read_only")),
     fields(origin(detail.provenance))) : null;
-  const alsoReported = (detail.also_reported_by || []).length ? section("Also reported by",
+  const alsoReported = (detail.also_reported_by || []).length ? section("usecase.also_reported",
     ...detail.also_reported_by.map((p) => fields(origin(p)))) : null;
 
   const meta = r.record_meta || {};
-  const record = section("Record", fields([
-    ["Identifier", h("code", {}, r.id)],
-    ["Schema version", r.schema_version],
-    ["Origin", humanise(detail.origin)],
-    ["Created", meta.created],
-    ["Updated", meta.updated],
-    ["Curator", meta.curator],
-    ["Licence", meta.licence],
-    ["Revision shown", `${detail.revision} of ${detail.latest_revision}`],
+  const record = section("usecase.record", fields([
+    ["id", h("code", {}, r.id)],
+    ["schema_version", r.schema_version],
+    ["origin", codeLabel("origin", detail.origin)],
+    ["created", meta.created],
+    ["updated", meta.updated],
+    ["curator", meta.curator],
+    ["licence", meta.licence],
+    ["revision_shown", t("usecase.revision_of", { n: detail.revision, latest: detail.latest_revision })],
   ]));
 
-  const history = section("Revision history", revisions.length
-    ? table(["Revision", "Status", "Author", "Submitted", "Comment", "Reviewed by", "Review comment"],
-      revisions.slice().reverse().map((rev) => [String(rev.number), humanise(rev.status), rev.author, formatDate(rev.created_at),
+  const history = section("usecase.revision_history", revisions.length
+    ? table(["revision", "status", "author", "submitted", "comment", "reviewed_by", "review_comment"],
+      revisions.slice().reverse().map((rev) => [String(rev.number), codeLabel("record_status", rev.status), rev.author, formatDate(rev.created_at),
         rev.comment || "", rev.reviewer ? `${rev.reviewer}${rev.reviewed_at ? `, ${formatDate(rev.reviewed_at)}` : ""}` : "", rev.review_comment || ""]))
-    : h("p", {}, "No revision history is visible to you."));
+    : h("p", {}, t("usecase.no_history")));
 
   fill($("usecase-body"), badges, actions,
     h("div", { class: "detail-grid" },
@@ -208,7 +210,7 @@ async function load() {
     vocabs = loaded;
     render(detail, revisions);
   } catch (err) {
-    $("usecase-title").textContent = err.status === 404 ? "Use case not found" : "Use case could not be loaded";
+    $("usecase-title").textContent = err.status === 404 ? t("usecase.not_found") : t("usecase.failed");
     $("usecase-error").textContent = describeError(err);
     $("usecase-error").hidden = false;
     fill($("usecase-body"));

@@ -2,7 +2,7 @@
 // from the vocabularies), keyword or semantic search, pagination, exports. Every filter
 // lives in the URL query string, so a filtered view can be shared (/usecases?gsbpm=5.2).
 
-import { API, api, describeError, fill, h, humanise, initPage, termLabel, vocabularies } from "./common.js";
+import { API, api, codeLabel, describeError, fill, h, initPage, termLabel, vocabularies } from "./common.js";
 import { t, tn } from "./i18n.js";
 
 const PAGE_SIZE = 20;
@@ -139,13 +139,13 @@ function card(detail, match) {
   const countries = [...new Set((record.organisations || []).map((o) => o.country))].join(", ");
   const year = record.year_started || record.year_reported;
   const tags = [
-    h("span", { class: "badge neutral" }, humanise(record.lifecycle_stage)),
+    h("span", { class: "badge neutral" }, codeLabel("lifecycle_stage", record.lifecycle_stage)),
     ...(record.gsbpm || []).map((code) => h("a", { class: "tag", href: `/usecases?gsbpm=${encodeURIComponent(code)}`, title: termLabel(vocabs, "gsbpm", code) }, `GSBPM ${code}`)),
     ...(record.gamso || []).map((code) => h("a", { class: "tag", href: `/usecases?gamso=${encodeURIComponent(code)}`, title: termLabel(vocabs, "gamso", code) }, `GAMSO ${code}`)),
     h("span", { class: "tag" }, t("browse.model_tag", { value: termLabel(vocabs, "model_openness", record.model_openness) })),
     h("span", { class: "tag" }, t("browse.hosting_tag", { value: termLabel(vocabs, "hosting", record.hosting) })),
   ];
-  if (detail.status !== "published") tags.unshift(h("span", { class: "badge warn" }, humanise(detail.status)));
+  if (detail.status !== "published") tags.unshift(h("span", { class: "badge warn" }, codeLabel("record_status", detail.status)));
   return h("li", { class: "card", "data-id": record.id },
     h("h3", {}, h("a", { href: `/usecases/${encodeURIComponent(record.id)}` }, record.title)),
     h("p", { class: "org" }, [orgs, countries, year].filter(Boolean).join(" · ")),
