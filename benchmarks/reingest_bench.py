@@ -19,7 +19,10 @@ Each scenario is measured twice, each time in fresh processes with the real mode
 - the same work in a child process that times its parts (container and sources, then
   `Ingestor.run` with a probe on loading, chunking, embedding, Chroma and the keyword index).
 Each measurement gets its own edit of the same kind (a paragraph appended to the same report;
-another report deleted). `--keep` keeps the folder, `--reuse FOLDER` measures again on it. Other work on the machine slows every figure: the load average is recorded.
+another report deleted). `--keep` keeps the folder, `--reuse FOLDER` measures again on it.
+`--encoder-start-only` measures, per backend, what embedding the edited report costs a fresh
+process (the encoder loaded on the way), then the same again warm. Other work on the machine
+slows every figure: the load average is recorded.
 
 Prints a Markdown table and writes benchmarks/results/reingest_bench.json.
 """
@@ -154,6 +157,36 @@ def keyword_figures(container: Any, doc: str) -> dict[str, float]:
     return {k: round(min(v), 3) for k, v in timings.items()}
 
 
+def child_encoder_start(work: Path, backend: str) -> dict[str, Any]:
+    """What a changed document costs the encoder in a fresh process: the edited report's
+    chunks embedded cold (PyTorch and the model, or the ONNX Runtime session, loaded on the
+    way), then again warm."""
+    from app.components.embedding import Embedder
+    from ingest.chunking import ChunkSettings, chunk_document
+    from ingest.loaders import load_file
+
+    embedder = Embedder(backend=backend, cache_dir=work / "models")  # type: ignore[arg-type]
+    doc = load_file(REAL_DATA / CHANGED, max_bytes=20_000_000)
+    texts = [c.embed_text for c in chunk_document(doc, ChunkSettings(), embedder.count_tokens)]
+    started = time.perf_counter()
+    embedder.embed(texts)
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    embedder.embed(texts)
+    return {"backend": backend, "chunks": len(texts), "cold_s": round(cold, 3),
+            "warm_s": round(time.perf_counter() - started, 3)}
+
+
+def encoder_start(work: Path) -> dict[str, Any]:
+    """Each backend twice in fresh processes; the second counts (the first exports the ONNX
+    model into the folder, once)."""
+    results: dict[str, Any] = {}
+    for backend in ("torch", "onnx-int8"):
+        for _ in range(2):
+            results[backend] = run_child("encoder-start", work, backend)
+    return results
+
+
 def child_env(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GAIOS_")}
     env.update(GAIOS_DATA_DIR=str(work / "gaios"), GAIOS_CORPUS_DIR=str(work / "corpus"),
@@ -161,12 +194,13 @@ def child_env(work: Path) -> dict[str, str]:
     return env
 
 
-def run_child(name: str, work: Path) -> dict[str, Any]:
+def run_child(name: str, work: Path, backend: str = "") -> dict[str, Any]:
     out = work / f"{name}.json"
     load_before = os.getloadavg()
     started = time.perf_counter()
     subprocess.run([sys.executable, __file__, "--child", name, "--work", str(work),
-                    "--out", str(out)], check=True, cwd=work, env=child_env(work))
+                    "--out", str(out), "--backend", backend], check=True, cwd=work,
+                   env=child_env(work))
     result = json.loads(out.read_text())
     result["process_s"] = round(time.perf_counter() - started, 2)
     result["load_average"] = [load_before, os.getloadavg()]
@@ -199,13 +233,33 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--backend", help=argparse.SUPPRESS)
+    parser.add_argument("--encoder-start-only", action="store_true",
+                        help="Only the encoder's cold start, per backend (2 min).")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary data folder.")
     parser.add_argument("--reuse", type=Path,
                         help="Measure again on a folder kept by --keep (its index as left).")
     args = parser.parse_args()
+    if args.child == "encoder-start":
+        Path(args.out).write_text(json.dumps(child_encoder_start(Path(args.work), args.backend)))
+        return
     if args.child:
         handler = {"setup": child_setup, "timed": child_timed}[args.child]
         Path(args.out).write_text(json.dumps(handler(Path(args.work))))
+        return
+    if args.encoder_start_only:
+        work = Path(tempfile.mkdtemp(prefix="gaios-reingest-bench-"))
+        try:
+            start = encoder_start(work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        path = write_results("reingest_bench_encoder_start",
+                             {"machine": _common.machine(), "results": start})
+        print(table([{"backend": b, "chunks": r["chunks"], "cold s": r["cold_s"],
+                      "warm s": r["warm_s"], "process s": r["process_s"],
+                      "load average": " ".join(f"{x:.1f}" for x in r["load_average"][0])}
+                     for b, r in start.items()]))
+        print(f"written {path}")
         return
 
     work = args.reuse or Path(tempfile.mkdtemp(prefix="gaios-reingest-bench-"))
