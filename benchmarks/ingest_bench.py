@@ -148,6 +148,8 @@ class Probe:
                                         lambda doc, *_: self.chunked_docs.append(doc.doc_id))
 
     def wrap_sources(self, sources: list[Any]) -> list[Any]:
+        from ingest.pipeline import Stamped
+
         def timed_load(load: Any) -> Any:
             def wrapper() -> Any:
                 started = time.perf_counter()
@@ -155,6 +157,9 @@ class Probe:
                     return load()
                 finally:
                     self.seconds["load"] += time.perf_counter() - started
+                    self.calls["load"] += 1
+            if isinstance(load, Stamped):  # keep the stamp, so that skipping is measured too
+                return Stamped(load=wrapper, stamp=load.stamp)
             return wrapper
         return [(key, timed_load(load)) for key, load in sources]
 
@@ -198,7 +203,7 @@ def child_gaios(args: argparse.Namespace) -> dict[str, Any]:
         "updated_docs": report.updated, "added_docs_count": len(report.added),
     })
     if probe.embedded:
-        tokens = token_summary(container.embedder._tokenizer, probe.embedded)
+        tokens = token_summary(container.embedder._model.tokenizer, probe.embedded)
         result["tokens"] = tokens
         result["chunks_per_s"] = round(len(probe.embedded) / wall, 1)
         result["tokens_per_s_wall"] = round(tokens["tokens_embedded"] / wall, 1)

@@ -17,9 +17,9 @@ from app.core.lazy import build_container
 
 if TYPE_CHECKING:
     from app.core.container import Container
-    from app.schemas.records import UseCase
     from app.services.auth import Principal
     from app.services.harvest import HarvestReport
+    from ingest.loaders import LoadedDocument
     from ingest.pipeline import Ingestor, IngestReport, Source
 
 USECASE_SCOPE = "db:usecase/"
@@ -53,12 +53,13 @@ def index_usecases(container: Container, usecase_ids: list[str]) -> None:
     if not usecase_ids:
         return
     ingestor = make_ingestor(container)
-    published = {r.id: r for r in container.usecases.published(usecase_ids)}
+    sources = usecase_sources(container, usecase_ids)
+    published = {key.removeprefix(USECASE_SCOPE) for key, _ in sources}
     for usecase_id in usecase_ids:
         if usecase_id not in published:
             ingestor.remove(usecase_id)
-    if published:
-        ingestor.run(usecase_sources(container, list(published.values())))
+    if sources:
+        ingestor.run(sources)
 
 
 def harvest_and_index(container: Container, source: str | None, *, by: Principal
@@ -69,15 +70,37 @@ def harvest_and_index(container: Container, source: str | None, *, by: Principal
     return reports
 
 
-def usecase_sources(container: Container, records: list[UseCase]) -> list[Source]:
-    """Index sources of published use cases, harvested ones labelled with their origin."""
-    from ingest.loaders import usecase_document
+def usecase_sources(container: Container, usecase_ids: list[str] | None = None
+                    ) -> list[Source]:
+    """Index sources of the published use cases (all, or these), harvested ones labelled
+    with their origin. Each is stamped with its revision's content hash and its label, and
+    read from the database only if the index does not hold that version already."""
+    import hashlib
+
+    from ingest.pipeline import Stamped
 
     labels = container.usecases.provenance_labels()
-    return [(f"{USECASE_SCOPE}{r.id}",
-             lambda r=r: usecase_document(r, source=f"{USECASE_SCOPE}{r.id}",
-                                          provenance=labels.get(r.id)))
-            for r in records]
+    revisions = container.usecases.published_revisions(usecase_ids)
+
+    def stamp(usecase_id: str) -> str:
+        label = hashlib.sha256(labels.get(usecase_id, "").encode()).hexdigest()[:16]
+        return f"revision {revisions[usecase_id]} label {label}"
+
+    return [(f"{USECASE_SCOPE}{i}",
+             Stamped(load=lambda i=i: load_published(container, i, labels.get(i)),
+                     stamp=lambda i=i: stamp(i)))
+            for i in sorted(revisions)]
+
+
+def load_published(container: Container, usecase_id: str, label: str | None) -> LoadedDocument:
+    """One published use case as a document to index."""
+    from ingest.loaders import UnreadableFile, usecase_document
+
+    source = f"{USECASE_SCOPE}{usecase_id}"
+    records = container.usecases.published([usecase_id])
+    if not records:
+        raise UnreadableFile(source, "the use case is no longer published")
+    return usecase_document(records[0], source=source, provenance=label)
 
 
 def default_sources(container: Container) -> tuple[list[Source], list[str]]:
@@ -88,7 +111,7 @@ def default_sources(container: Container) -> tuple[list[Source], list[str]]:
     container.load_curated()
     sources, scopes = file_sources([container.settings.corpus_dir / "documents"],
                                    max_bytes=container.settings.max_upload_bytes)
-    sources += usecase_sources(container, container.usecases.published())
+    sources += usecase_sources(container)
     return sources, [*scopes, USECASE_SCOPE]
 
 
@@ -125,7 +148,10 @@ def print_report(report: IngestReport, as_json: bool) -> None:
 @click.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def ingest_command(paths: tuple[Path, ...], as_json: bool) -> None:
+@click.option("--rehash", is_flag=True,
+              help="Read and hash every document, even those whose file size and modification "
+                   "time (or record revision) are unchanged: after upgrading GAIOS's loaders.")
+def ingest_command(paths: tuple[Path, ...], as_json: bool, rehash: bool) -> None:
     """Index files and folders; with no PATHS, the shipped corpus and published use cases."""
     from app.observability import observe_ingest
     from ingest.pipeline import file_sources
@@ -135,7 +161,8 @@ def ingest_command(paths: tuple[Path, ...], as_json: bool) -> None:
         sources, scopes = file_sources(paths, max_bytes=container.settings.max_upload_bytes)
     else:
         sources, scopes = default_sources(container)
-    report = make_ingestor(container).run(sources, scopes=scopes, progress=with_progress)
+    report = make_ingestor(container).run(sources, scopes=scopes, progress=with_progress,
+                                          rehash=rehash)
     observe_ingest(report.summary())
     print_report(report, as_json)
 

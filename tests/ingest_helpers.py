@@ -30,7 +30,7 @@ MAX_BYTES = 20_000_000
 def shared_embedder() -> Embedder:
     """The real bundled model with default settings, loaded once per test run."""
     embedder = Embedder()
-    embedder.count_tokens("warm up")  # loads the model
+    embedder.embed(["warm up"])  # loads the model (counting tokens does not)
     return embedder
 
 

