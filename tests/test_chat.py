@@ -54,6 +54,10 @@ def test_answer_cites_provided_sources_and_proposes_use_cases(chat: TestClient) 
             "istat-ateco-semantic-coding"} <= set(matched)
     assert "economic activity (NACE)" in matched["insee-nace-relabelling"]["reason"]
     assert "economic activity (NACE, ATECO)" in matched["istat-ateco-semantic-coding"]["reason"]
+    # the same reasons as data, for the interface to word in the reader's language
+    why = matched["istat-ateco-semantic-coding"]["why"]
+    assert {"family": "economic activity", "names": ["NACE", "ATECO"]} in why["classifications"]
+    assert why["sections"] and why["filters"] == {}
     assert all(s["supported"] for s in answer["sentences"])
     assert answer["prompt"] == {"id": "extractive-answer", "version": "1.0"}
     assert answer["backend"] == "extractive" and answer["timings"]["retrieval_ms"] > 0

@@ -34,13 +34,26 @@ class Citation(PassageRef):
     snippet: str
 
 
+class NamedClassifications(BaseModel):
+    family: str  # e.g. "economic activity"
+    names: list[str]  # the classifications of that family the record names ("NACE")
+
+
+class MatchReasons(BaseModel):
+    """Why a record matched, as data: the interface words it in the reader's language."""
+    sections: list[str]  # headings of the record's matching passages, as written
+    classifications: list[NamedClassifications]
+    filters: dict[str, list[str]]
+
+
 class UseCaseMatch(BaseModel):
     id: str
     title: str
     organisation: str | None
     stage: str | None
     score: float
-    reason: str
+    reason: str  # the same reasons in one English line
+    why: MatchReasons
 
 
 class SentenceSupport(BaseModel):

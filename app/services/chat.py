@@ -118,7 +118,10 @@ def matched_record(hits: list[Hit], score: float, named: list[tuple[str, list[st
         reasons.append(f"filters {matched_filters}")
     return {"id": hits[0].doc_id, "title": meta.get("title", hits[0].doc_id),
             "organisation": meta.get("organisation"), "stage": meta.get("stage"),
-            "score": round(score, 4), "reason": "; ".join(reasons)}
+            "score": round(score, 4), "reason": "; ".join(reasons),
+            "why": {"sections": sections[:3],
+                    "classifications": [{"family": f, "names": n} for f, n in named],
+                    "filters": {k: v for k, v in filters.items() if v}}}
 
 
 def refers_back(question: str) -> bool:

@@ -155,7 +155,17 @@ function useCaseCards(usecases) {
     h("div", { class: "uc-card" },
       h("a", { href: `/usecases/${encodeURIComponent(u.id)}` }, u.title),
       h("p", { class: "meta" }, [u.organisation, u.stage && codeLabel("lifecycle_stage", u.stage)].filter(Boolean).join(" · ")),
-      u.reason ? h("p", { class: "meta" }, humanise(u.reason)) : null))));
+      u.why ? h("p", { class: "meta" }, matchReasons(u.why)) : null))));
+}
+
+/** Why a record matched, in the page's language; section headings are quoted as written. */
+function matchReasons(why) {
+  const parts = [];
+  if (why.sections.length) parts.push(t("chat.matched_sections", { sections: why.sections.join(", ") }));
+  for (const c of why.classifications) parts.push(`${c.family} (${c.names.join(", ")})`);
+  const filters = Object.entries(why.filters).map(([k, v]) => `${k} ${v.join("/")}`).join(", ");
+  if (filters) parts.push(t("chat.matched_filters", { filters }));
+  return parts.join("; ");
 }
 
 function badges(response) {
