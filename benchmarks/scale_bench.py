@@ -382,9 +382,8 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
     noop = ingestor.run(sources, scopes=scopes)
     noop_s = time.perf_counter() - started
     embedding = embedding_figures(container, embedder)
-    import torch
 
-    return {"torch_threads": torch.get_num_threads(), "import_s": round(import_s, 2),
+    return {"encoder": container.embedder.encoder, "import_s": round(import_s, 2),
             "stored": stored, "ingest_s": round(ingest_s, 2),
             "breakdown_s": {k: round(v, 2) for k, v in sorted(seconds.items())},
             "report": report.summary(), "failed": report.failed[:5],
@@ -395,7 +394,7 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
 
 def token_count(container: Any, texts: list[str]) -> int:
     """Word pieces the model reads (each text cut at its input limit)."""
-    tokenizer = container.embedder._model.tokenizer
+    tokenizer = container.embedder._tokenizer  # the backend's own (no torch for onnx-int8)
     limit = container.settings.embedding.max_tokens
     total = 0
     for start in range(0, len(texts), 2000):
@@ -612,6 +611,14 @@ def main() -> None:
     run(args)
 
 
+def encoder_backend() -> str:
+    """`embedding.backend` as the step processes and the server read it (they inherit this
+    process's environment, GAIOS_EMBEDDING__BACKEND included)."""
+    from app.core.config import Settings
+
+    return Settings().embedding.backend
+
+
 def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     targets = sorted(int(s) for s in args.sizes.split(","))
@@ -632,6 +639,7 @@ def run(args: argparse.Namespace) -> None:
     else:
         work = Path(tempfile.mkdtemp(prefix="gaios-scale-bench-"))
         data = {"machine": _common.machine(), "args": vars(args), "rows": [],
+                "encoder_backend": encoder_backend(),
                 "started_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
         first = 0
     print(f"[scale_bench] work folder {work}", flush=True)
@@ -740,7 +748,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def print_report(data: dict[str, Any]) -> None:
     m = data["machine"]
     print(f"\nMachine: {m['nproc']} CPUs, {m['cpu']}, {m['ram_gib']} GiB; chromadb "
-          f"{m['versions'].get('chromadb')}; started {data.get('started_at')}")
+          f"{m['versions'].get('chromadb')}; started {data.get('started_at')}; encoder "
+          f"backend {data.get('encoder_backend', 'torch (not recorded)')}")
     plan_ = data.get("plan", {})
     print(f"Plan: {plan_.get('shipped_chunks')} chunks of the shipped corpus, "
           f"{plan_.get('real_records_used')} real records, {plan_.get('synthetic_records')} "
