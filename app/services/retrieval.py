@@ -157,7 +157,8 @@ class Retriever:
         them pass."""
         if not any(filters.values()):
             return [chunk_id for chunk_id, _ in self.store.nearest(vector, k=n)]
-        passing = [c[0] for c in self.store.query(vector, k=4 * n) if metadata_matches(c[2], filters)]
+        passing = [c[0] for c in self.store.query(vector, k=4 * n)
+                   if metadata_matches(c[2], filters)]
         if len(passing) >= n:
             return passing[:n]
         return [c[0] for c in self.store.query(vector, k=n, where=chroma_where(filters))]
