@@ -4,7 +4,10 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +119,6 @@ def cpu_jiffies() -> tuple[float, float]:
 
 def machine_busy(seconds: float = 3.0) -> float:
     """Fraction of the machine's CPU capacity in use over the next `seconds`."""
-    import time
 
     busy0, total0 = cpu_jiffies()
     time.sleep(seconds)
@@ -127,7 +129,6 @@ def machine_busy(seconds: float = 3.0) -> float:
 def wait_until_idle(max_wait: float, threshold: float = 0.15, label: str = "") -> dict[str, float]:
     """Wait (at most max_wait seconds) until other processes use under `threshold` of
     the CPUs: other engineers' test runs on a 2-core machine distort every figure."""
-    import time
 
     started = time.perf_counter()
     busy = machine_busy()
@@ -146,3 +147,93 @@ def cpu_seconds_self() -> float:
 def cpu_seconds_children() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+# --------------------------------------------------------------------------- servers
+
+HOST = "127.0.0.1"  # every request goes to the loopback interface only
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A server process on a free loopback port (`command` gets the port), its output in
+    `log`, ready once `ready_path` answers 200; its start-up time, CPU time and memory."""
+
+    def __init__(self, command: Callable[[int], list[str]], ready_path: str, log: Path, *,
+                 env: dict[str, str] | None = None, cwd: Path | None = None,
+                 name: str = "the server", timeout: float = 180) -> None:
+        import httpx
+
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.log = log.open("w")
+        started = time.perf_counter()
+        self.process = subprocess.Popen(command(self.port), env=env, cwd=cwd, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout  # minutes, on a machine loaded tenfold
+        while True:
+            if self.process.poll() is not None:
+                self.log.close()
+                raise RuntimeError(f"{name} exited with {self.process.returncode}; see {log}")
+            try:
+                if httpx.get(f"{self.base}{ready_path}", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{name} did not start in {timeout:.0f} s; see {log}")
+            time.sleep(0.3)
+        self.startup_s = round(time.perf_counter() - started, 2)
+
+    @classmethod
+    def gaios(cls, data_dir: Path, backend: str, log: Path,
+              extra_env: dict[str, str] | None = None) -> "Server":
+        """`gaios serve` on this data folder with this LLM backend, running this checkout's
+        code (PYTHONPATH), not the installed copy's."""
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "GAIOS_DATA_DIR": str(data_dir),
+               "GAIOS_LLM__BACKEND": backend, "GAIOS_RATE_LIMIT_CHAT_PER_MINUTE": "0",
+               "GAIOS_RATE_LIMIT_UPLOAD_PER_MINUTE": "0", "GAIOS_LOG_FORMAT": "json",
+               **(extra_env or {})}
+        gaios = str(Path(sys.executable).parent / "gaios")
+        return cls(lambda port: [gaios, "serve", "--host", HOST, "--port", str(port)],
+                   "/healthz", log, env=env, cwd=ROOT, name="the server")
+
+    def _status(self) -> dict[str, float]:
+        """VmRSS and VmHWM (peak) of the process, in MiB."""
+        values = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS", "VmHWM")):
+                values[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
+        return values
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mib(self) -> float:
+        """Peak resident memory of the server process so far (VmHWM), in MiB."""
+        return self._status().get("VmHWM", float("nan"))
+
+    def memory_mib(self) -> dict[str, float]:
+        """Resident memory now and at its peak, in MiB."""
+        values = self._status()
+        return {"rss_mib": values.get("VmRSS", 0.0), "peak_rss_mib": values.get("VmHWM", 0.0)}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()

@@ -28,10 +28,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import queue
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,10 +42,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402  (sets the offline environment before heavy imports)
-from _common import (ROOT, US_CSV, cpu_jiffies, cpu_seconds_self, load_questions,  # noqa: E402
-                     peak_rss_mib, percentile, table, wait_until_idle, write_results)
+from _common import (  # noqa: E402
+    ROOT,
+    US_CSV,
+    Server,
+    cpu_jiffies,
+    cpu_seconds_self,
+    load_questions,
+    peak_rss_mib,
+    percentile,
+    table,
+    wait_until_idle,
+    write_results,
+)
 
-HOST = "127.0.0.1"  # every request goes to the loopback interface only
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "gaios-chat-bench-index"
 
 
@@ -109,70 +117,6 @@ def ensure_index(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
             "build_process_s": round(time.perf_counter() - started, 1)}
     marker.write_text(json.dumps(info, indent=1))
     return data_dir, {**info, "reused": False}
-
-
-# --------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """`gaios serve` on a free loopback port, for one LLM backend."""
-
-    def __init__(self, data_dir: Path, backend: str, log: Path,
-                 extra_env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.base = f"http://{HOST}:{self.port}"
-        env = {**os.environ, "GAIOS_DATA_DIR": str(data_dir), "GAIOS_LLM__BACKEND": backend,
-               "GAIOS_RATE_LIMIT_CHAT_PER_MINUTE": "0", "GAIOS_RATE_LIMIT_UPLOAD_PER_MINUTE": "0",
-               "GAIOS_LOG_FORMAT": "json", **(extra_env or {})}
-        self.log = log.open("w")
-        started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gaios"), "serve", "--host", HOST, "--port",
-             str(self.port)], env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
-        import httpx
-
-        deadline = time.monotonic() + 180
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}; see {log}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the server did not start in 180 s; see {log}")
-            time.sleep(0.3)
-        self.startup_s = round(time.perf_counter() - started, 2)
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the server process has used."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mib(self) -> float:
-        """Peak resident memory of the server process so far (VmHWM), in MiB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM"):
-                return round(int(line.split()[1]) / 1024, 1)
-        return float("nan")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
 
 
 # --------------------------------------------------------------------------- measurements
@@ -413,7 +357,7 @@ def main() -> None:
     for tag, extra_env in (("extractive", {}), ("extractive_omp1", {"OMP_NUM_THREADS": "1"})):
         if tag != "extractive" and args.skip_omp1:
             continue
-        server = Server(data_dir, "extractive", logs / f"{tag}.log", extra_env)
+        server = Server.gaios(data_dir, "extractive", logs / f"{tag}.log", extra_env)
         run: dict[str, Any] = {"env": extra_env, "startup_s": server.startup_s}
         results[tag] = run
         try:
@@ -441,7 +385,7 @@ def main() -> None:
             server.stop()
 
     if not args.skip_local:
-        server = Server(data_dir, "local", logs / "local.log")
+        server = Server.gaios(data_dir, "local", logs / "local.log")
         try:
             local: dict[str, Any] = {"startup_s": server.startup_s}
             results["local"] = local

@@ -58,10 +58,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402  (sets the offline environment before heavy imports)
 from _common import (  # noqa: E402
+    HOST,
     REAL_DATA,
     RESULTS,
-    ROOT,
     US_CSV,
+    Server,
     cpu_jiffies,
     cpu_seconds_children,
     cpu_seconds_self,
@@ -382,9 +383,8 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
     noop = ingestor.run(sources, scopes=scopes)
     noop_s = time.perf_counter() - started
     embedding = embedding_figures(container, embedder)
-    import torch
 
-    return {"torch_threads": torch.get_num_threads(), "import_s": round(import_s, 2),
+    return {"encoder": container.embedder.encoder, "import_s": round(import_s, 2),
             "stored": stored, "ingest_s": round(ingest_s, 2),
             "breakdown_s": {k: round(v, 2) for k, v in sorted(seconds.items())},
             "report": report.summary(), "failed": report.failed[:5],
@@ -395,7 +395,7 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
 
 def token_count(container: Any, texts: list[str]) -> int:
     """Word pieces the model reads (each text cut at its input limit)."""
-    tokenizer = container.embedder._model.tokenizer
+    tokenizer = container.embedder._tokenizer  # the backend's own (no torch for onnx-int8)
     limit = container.settings.embedding.max_tokens
     total = 0
     for start in range(0, len(texts), 2000):
@@ -437,50 +437,16 @@ def disk_sizes(data: Path, chroma_folder: Path | None) -> dict[str, float]:
     return sizes
 
 
-class ChromaServer:
+class ChromaServer(Server):
     """`chroma run` on a free loopback port, persisting to one folder for the whole run."""
 
     def __init__(self, folder: Path, log: Path) -> None:
-        import httpx
-        from chat_bench import HOST, free_port
-
-        self.folder, self.port = folder, free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self.log = log.open("w")
-        chroma = Path(sys.executable).parent / "chroma"
-        self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(folder), "--host", HOST, "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 180  # minutes, on a machine loaded tenfold
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {self.process.returncode}; see {log}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"chroma run did not start in 180 s; see {log}")
-            time.sleep(0.3)
-
-    def rss_mib(self) -> dict[str, float]:
-        values = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(("VmRSS", "VmHWM")):
-                values[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
-        return {"rss_mib": values.get("VmRSS", 0.0), "peak_rss_mib": values.get("VmHWM", 0.0)}
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        self.folder = folder
+        chroma = str(Path(sys.executable).parent / "chroma")
+        super().__init__(lambda port: [chroma, "run", "--path", str(folder), "--host", HOST,
+                                       "--port", str(port)], "/api/v2/heartbeat", log,
+                         name="chroma run")
+        self.url = self.base
 
 
 class Contention:
@@ -510,13 +476,11 @@ def serve_and_measure(data: Path, chroma_url: str, log: Path, args: argparse.Nam
                       ) -> dict[str, Any]:
     """`gaios serve` (extractive) on this index: search and chat, one request at a time."""
     import httpx
-    from chat_bench import Server, bodies_for, sequential
+    from chat_bench import bodies_for, sequential
 
     questions = load_questions()
-    # PYTHONPATH: the server runs this checkout's code, not the installed copy's.
-    env = {"PYTHONPATH": str(ROOT), **threads_env(args),
-           **({"GAIOS_CHROMA_URL": chroma_url} if chroma_url else {})}
-    server = Server(data, "extractive", log, env)
+    env = {**threads_env(args), **({"GAIOS_CHROMA_URL": chroma_url} if chroma_url else {})}
+    server = Server.gaios(data, "extractive", log, env)
     result: dict[str, Any] = {"startup_s": server.startup_s}
     try:
         cold = time.perf_counter()
@@ -562,12 +526,12 @@ def run_step(store: str, step: dict[str, int], first: int, work: Path, data: Pat
     result["ingest"]["contention"] = phase.done()
     result["disk"] = disk_sizes(data, chroma.folder if chroma else None)
     if chroma:
-        result["chroma_server"] = chroma.rss_mib()
+        result["chroma_server"] = chroma.memory_mib()
     print(f"[scale_bench] {label}: serving ...", flush=True)
     result["serve"] = serve_and_measure(data, chroma.url if chroma else "",
                                         work / f"serve-{store}-{step['records']}.log", args)
     if chroma:
-        result["chroma_server_after_serving"] = chroma.rss_mib()
+        result["chroma_server_after_serving"] = chroma.memory_mib()
     return result
 
 
@@ -612,6 +576,14 @@ def main() -> None:
     run(args)
 
 
+def encoder_backend() -> str:
+    """`embedding.backend` as the step processes and the server read it (they inherit this
+    process's environment, GAIOS_EMBEDDING__BACKEND included)."""
+    from app.core.config import Settings
+
+    return Settings().embedding.backend
+
+
 def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     targets = sorted(int(s) for s in args.sizes.split(","))
@@ -632,6 +604,7 @@ def run(args: argparse.Namespace) -> None:
     else:
         work = Path(tempfile.mkdtemp(prefix="gaios-scale-bench-"))
         data = {"machine": _common.machine(), "args": vars(args), "rows": [],
+                "encoder_backend": encoder_backend(),
                 "started_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
         first = 0
     print(f"[scale_bench] work folder {work}", flush=True)
@@ -740,7 +713,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def print_report(data: dict[str, Any]) -> None:
     m = data["machine"]
     print(f"\nMachine: {m['nproc']} CPUs, {m['cpu']}, {m['ram_gib']} GiB; chromadb "
-          f"{m['versions'].get('chromadb')}; started {data.get('started_at')}")
+          f"{m['versions'].get('chromadb')}; started {data.get('started_at')}; encoder "
+          f"backend {data.get('encoder_backend', 'torch (not recorded)')}")
     plan_ = data.get("plan", {})
     print(f"Plan: {plan_.get('shipped_chunks')} chunks of the shipped corpus, "
           f"{plan_.get('real_records_used')} real records, {plan_.get('synthetic_records')} "

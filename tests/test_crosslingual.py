@@ -6,6 +6,7 @@ import json
 import pytest
 
 from app.prompts import PromptTemplate, load_prompts
+from app.services import crosslingual
 from app.services.crosslingual import VOCABULARY, detect, query, to_english
 from tests.conftest import PROJECT_ROOT
 
@@ -90,3 +91,33 @@ def test_translation_must_use_the_declared_variables() -> None:
     with pytest.raises(ValueError, match="in fr"):
         PromptTemplate(id="x", version="1", description="d", variables=["entities"], system="",
                        user="Personal data: {entities}", translations={"fr": "Données personnelles"})
+
+
+def _phrase_at_every_phrase(tokens: list[str], start: int, lexicon, lang: str):  # type: ignore[no-untyped-def]
+    """The lookup as first written: every phrase of each length tried in lexicon order
+    (the reference the indexed lookup must equal)."""
+    for length in range(min(crosslingual.LONGEST_PHRASE, len(tokens) - start), 0, -1):
+        if (english := lexicon.written.get(tuple(tokens[start:start + length]))) is not None:
+            return length, english
+        token_forms = [crosslingual.forms(t, lang) for t in tokens[start:start + length]]
+        for key in lexicon.by_length.get(length, []):
+            if all(a & b for a, b in zip(token_forms, key, strict=True)):
+                return length, lexicon.phrases[key]
+    return None
+
+
+def test_indexed_phrase_lookup_renders_as_trying_every_phrase(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every evaluation question and every lexicon term (with and without an ending) is
+    rendered in English exactly as the lookup that tried every phrase rendered it."""
+    texts = [json.loads(line)["question"] for name in ("answerable", "unanswerable")
+             for line in (PROJECT_ROOT / "evaluation" / "datasets" / f"{name}.jsonl")
+             .read_text(encoding="utf-8").splitlines() if line.strip()]
+    lexicon = json.loads(VOCABULARY.read_text(encoding="utf-8"))["languages"]
+    cases = [(t, detect(t)) for t in texts] + [
+        (f"{term}{ending} {term}", lang) for lang, body in lexicon.items()
+        for term in body["terms"] for ending in ("", "s", "en")]
+    fast = [to_english(text, lang) for text, lang in cases]
+    monkeypatch.setattr(crosslingual, "_phrase_at", _phrase_at_every_phrase)
+    assert fast == [to_english(text, lang) for text, lang in cases]
+    assert any(lang != "en" for _, lang in cases[:len(texts)])

@@ -113,6 +113,10 @@ def test_the_script_on_a_tiny_size_prints_its_tables_and_writes_its_results(tmp_
         assert heading in done.stdout
     data = json.loads((results / "scale_bench.json").read_text())
     assert data["plan"]["synthetic_records"] > 0
+    # The encoder is recorded: the run's backend and, per pipeline step, what made the vectors.
+    assert data["encoder_backend"] == "torch"
+    assert {r["ingest"]["encoder"] for r in data["rows"] if r["store"] == "embedded"} == {
+        "bundled:all-MiniLM-L6-v2"}
     assert [(r["store"], r["target_chunks"]) for r in data["rows"]] == [
         ("embedded", 380), ("server", 380), ("embedded", 460), ("server", 460)]
     # The first step embeds every chunk by the model, the second half of them.

@@ -129,12 +129,26 @@ class _State:
     live: np.ndarray = field(init=False)
     delta: _Segment = field(init=False)
     column: dict[str, int] = field(init=False)
+    # What every search needs and no search changes, computed once per state: the length
+    # normalisation of each row (K1 * (1 - B + B * length / average)), the delta's terms
+    # and every row's id in search order.
+    norms: tuple[np.ndarray, np.ndarray] = field(init=False)
+    delta_column: dict[str, int] = field(init=False)
+    row_ids: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
         live = np.array([d not in self.removed for d in self.base.docs], dtype=bool)
         object.__setattr__(self, "live", live)
-        object.__setattr__(self, "delta", _Segment.of(self.added))
+        delta = _Segment.of(self.added)
+        object.__setattr__(self, "delta", delta)
         object.__setattr__(self, "column", {t: i for i, t in enumerate(self.base.terms)})
+        n = int(live.sum()) + len(self.added)
+        average = ((float(self.base.lengths[live].sum()) + float(delta.lengths.sum())) / n
+                   if n else 1.0)
+        object.__setattr__(self, "norms", tuple(
+            K1 * (1 - B + B * lengths / average) for lengths in (self.base.lengths, delta.lengths)))
+        object.__setattr__(self, "delta_column", {t: i for i, t in enumerate(delta.terms)})
+        object.__setattr__(self, "row_ids", self.base.ids + [r.id for r in self.added])
 
     @property
     def size(self) -> int:
@@ -177,21 +191,21 @@ class _State:
         n = self.size
         if n == 0:
             return base, delta
-        average = (float(self.base.lengths[self.live].sum()) + float(self.delta.lengths.sum())) / n
-        delta_column = {t: i for i, t in enumerate(self.delta.terms)}
+        all_live = not self.removed
         # A term asked twice counts twice, as in bm25s.
         for term in tokens:
             rows, tf = self.base.postings(term, self.column)
-            alive = self.live[rows]
-            rows, tf = rows[alive], tf[alive]
-            new_rows, new_tf = self.delta.postings(term, delta_column)
+            if not all_live:
+                alive = self.live[rows]
+                rows, tf = rows[alive], tf[alive]
+            new_rows, new_tf = self.delta.postings(term, self.delta_column)
             df = len(rows) + len(new_rows)
             if df == 0:
                 continue
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for out, r, f, lengths in ((base, rows, tf, self.base.lengths),
-                                       (delta, new_rows, new_tf, self.delta.lengths)):
-                out[r] += idf * f / (K1 * (1 - B + B * lengths[r] / average) + f)
+            for out, r, f, norm in ((base, rows, tf, self.norms[0]),
+                                    (delta, new_rows, new_tf, self.norms[1])):
+                out[r] += idf * f / (norm[r] + f)
         return base, delta
 
 
@@ -371,7 +385,7 @@ class KeywordIndex:
             return []
         base, delta = state.scores(tokens)
         scores = np.concatenate([base, delta])
-        ids = state.base.ids + [r.id for r in state.added]
+        ids = state.row_ids
         hits = np.flatnonzero(scores > 0)
         if len(hits) > k:  # the k best, and every chunk tied with the last of them
             kth = np.partition(scores[hits], len(hits) - k)[len(hits) - k]

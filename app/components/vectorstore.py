@@ -71,6 +71,14 @@ class VectorStore:
         return [(i, 1.0 - float(d), dict(m or {})) for i, d, m in zip(
             result["ids"][0], result["distances"][0], (result["metadatas"] or [[]])[0], strict=True)]
 
+    def nearest(self, vector: np.ndarray, *, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks, without their metadata:
+        Chroma reads metadata key by key, more than half of a query's time at 50k chunks."""
+        result = self.collection.query(query_embeddings=[vector], n_results=k,
+                                       include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0],
+                                                     strict=True)]
+
     def get(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata, np.ndarray]]:
         """Text, metadata and vector of these chunk ids (missing ids are absent)."""
         if not ids:

@@ -240,6 +240,7 @@ class IndexEntryRow(Base):
     chunking: Mapped[str] = mapped_column(String(80))
     embedding_model: Mapped[str] = mapped_column(String(300))
     chunks: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20))  # pending | complete
+    # pending | complete; indexed: every search asks for the pending ones
+    status: Mapped[str] = mapped_column(String(20), index=True)
     confidential: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
