@@ -5,7 +5,8 @@ measured from a client on 127.0.0.1:
 - `/api/v1/search` latency p50/p95 over ~200 questions of evaluation/datasets/answerable.jsonl
   (target p95 < 50 ms);
 - `/api/v1/chat` end-to-end latency with the `extractive` backend and with the `local`
-  backend (llama.cpp, SmolLM2-135M; ~20 questions, it is slow);
+  backend (llama.cpp, SmolLM2-135M; ~20 questions, it is slow), and `/api/v1/chat/stream`
+  (extractive): the time to the first token and to the end of the stream;
 - throughput with 16 concurrent clients (threads) on `/api/v1/search` and `/api/v1/chat`
   (extractive), a bounded number of requests and a time cap, counting errors (target: none);
 - an in-process breakdown of where a search and a chat spend their time.
@@ -63,7 +64,11 @@ DEFAULT_CACHE = Path(tempfile.gettempdir()) / "gaios-chat-bench-index"
 
 
 def fingerprint(us_limit: int | None) -> str:
-    parts = [f"us-limit={us_limit}", f"{US_CSV.stat().st_size}:{US_CSV.stat().st_mtime_ns}"]
+    from app.core.config import Settings
+
+    encoder = Settings().embedding  # an index made by another encoder is not reused
+    parts = [f"us-limit={us_limit}", f"{US_CSV.stat().st_size}:{US_CSV.stat().st_mtime_ns}",
+             f"{encoder.model} {encoder.backend}"]
     for path in sorted((ROOT / "usecases").rglob("*")):
         if path.is_file():
             parts.append(f"{path.relative_to(ROOT)}:{path.stat().st_size}:{path.stat().st_mtime_ns}")
@@ -164,6 +169,40 @@ def sequential(base: str, path: str, bodies: list[dict[str, Any]], timeout: floa
               "server_timings": {k: {"p50_ms": round(percentile(v, 50), 1),
                                      "p95_ms": round(percentile(v, 95), 1)} for k, v in server.items()}}
     return result
+
+
+def streamed(base: str, bodies: list[dict[str, Any]], timeout: float,
+             time_cap: float) -> dict[str, Any]:
+    """`/api/v1/chat/stream` one request at a time: the time to the first `token` event (what
+    a reader waits before text appears) and to the end of the stream."""
+    import httpx
+
+    first: list[float] = []
+    whole: list[float] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    with httpx.Client(base_url=base, timeout=timeout) as client:
+        for body in bodies:
+            if time.perf_counter() - started > time_cap:
+                break
+            sent, token_at = time.perf_counter(), None
+            try:
+                with client.stream("POST", "/api/v1/chat/stream", json=body) as response:
+                    if response.status_code != 200:
+                        errors.append(f"{response.status_code} {response.read()[:200]!r}")
+                        continue
+                    for line in response.iter_lines():
+                        if token_at is None and line.replace(" ", "") == "event:token":
+                            token_at = time.perf_counter()
+            except Exception as exc:  # noqa: BLE001 - a failed request is counted, not fatal
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                continue
+            done = time.perf_counter()
+            whole.append((done - sent) * 1000)
+            first.append(((token_at or done) - sent) * 1000)
+    return {"first_token": latency_stats(first) if first else {},
+            "client": latency_stats(whole) if whole else {}, "errors": len(errors),
+            "error_samples": errors[:5], "requests": len(whole) + len(errors)}
 
 
 def concurrent(base: str, path: str, bodies: list[dict[str, Any]], clients: int, timeout: float,
@@ -372,6 +411,9 @@ def main() -> None:
             with phase(f"{tag}: chat sequential", server):
                 run["chat"] = sequential(server.base, "/api/v1/chat",
                                          bodies_for(questions, args.chat_n, "question"), 120, 600)
+            with phase(f"{tag}: chat streamed", server):
+                run["chat_stream"] = streamed(
+                    server.base, bodies_for(questions, args.chat_n, "question"), 120, 600)
             with phase(f"{tag}: search concurrent", server):
                 run["search_concurrent"] = concurrent(
                     server.base, "/api/v1/search", bodies_for(questions, args.concurrent_n, "query"),
@@ -436,6 +478,10 @@ def print_report(data: dict[str, Any]) -> None:
         for key, endpoint in (("search", "search"), ("chat", "chat extractive")):
             rows.append({"endpoint": endpoint, "server": label, **r[tag][key]["client"],
                          "errors": r[tag][key]["errors"]})
+        if "chat_stream" in r[tag]:
+            stream = r[tag]["chat_stream"]
+            rows.append({"endpoint": "chat extractive, streamed: first token", "server": label,
+                         **stream["first_token"], "errors": stream["errors"]})
     if "local" in r and r["local"]["chat"]["client"]:
         rows.append({"endpoint": "chat local (SmolLM2-135M)", "server": "default",
                      **r["local"]["chat"]["client"], "errors": r["local"]["chat"]["errors"]})
