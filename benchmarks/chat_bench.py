@@ -145,6 +145,15 @@ def latency_stats(latencies: list[float]) -> dict[str, float]:
             "mean_ms": round(sum(latencies) / len(latencies), 1), "max_ms": round(max(latencies), 1)}
 
 
+def until(bodies: list[dict[str, Any]], time_cap: float) -> Iterator[dict[str, Any]]:
+    """The request bodies, one at a time, until `time_cap` seconds have passed."""
+    started = time.perf_counter()
+    for body in bodies:
+        if time.perf_counter() - started > time_cap:
+            return
+        yield body
+
+
 def sequential(base: str, path: str, bodies: list[dict[str, Any]], timeout: float,
                time_cap: float) -> dict[str, Any]:
     import httpx
@@ -152,11 +161,8 @@ def sequential(base: str, path: str, bodies: list[dict[str, Any]], timeout: floa
     latencies: list[float] = []
     server: dict[str, list[float]] = {}
     errors: list[str] = []
-    started = time.perf_counter()
     with httpx.Client(base_url=base, timeout=timeout) as client:
-        for body in bodies:
-            if time.perf_counter() - started > time_cap:
-                break
+        for body in until(bodies, time_cap):
             elapsed, status, data, error = post(client, path, body)
             if status != 200:
                 errors.append(f"{status} {error}")
@@ -180,11 +186,8 @@ def streamed(base: str, bodies: list[dict[str, Any]], timeout: float,
     first: list[float] = []
     whole: list[float] = []
     errors: list[str] = []
-    started = time.perf_counter()
     with httpx.Client(base_url=base, timeout=timeout) as client:
-        for body in bodies:
-            if time.perf_counter() - started > time_cap:
-                break
+        for body in until(bodies, time_cap):
             sent, token_at = time.perf_counter(), None
             try:
                 with client.stream("POST", "/api/v1/chat/stream", json=body) as response:
