@@ -133,7 +133,7 @@ def test_filtered_dense_candidates_are_those_of_chromas_own_filter(
     vector = container.embedder.embed_query("coding survey answers with a language model")
     candidates = container.retriever._dense(vector, 20, filters)
     by_chroma = container.store.query(vector, k=20, where=chroma_where(filters))
-    assert [c[0] for c in candidates] == [c[0] for c in by_chroma]
+    assert candidates == [c[0] for c in by_chroma]
 
 
 def test_filters_combine(indexed: TestClient) -> None:
