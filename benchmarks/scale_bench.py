@@ -394,15 +394,10 @@ def child_step(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def token_count(container: Any, texts: list[str]) -> int:
-    """Word pieces the model reads (each text cut at its input limit)."""
-    tokenizer = container.embedder._tokenizer  # the backend's own (no torch for onnx-int8)
+    """Word pieces the model reads (each text cut at its input limit), counted by the
+    embedder's own tokenizer (tokenizer.json: no PyTorch)."""
     limit = container.settings.embedding.max_tokens
-    total = 0
-    for start in range(0, len(texts), 2000):
-        ids = tokenizer(texts[start:start + 2000], add_special_tokens=True, truncation=False,
-                        verbose=False)["input_ids"]
-        total += sum(min(len(i), limit) for i in ids)
-    return total
+    return sum(min(container.embedder.count_tokens(text), limit) for text in texts)
 
 
 def embedding_figures(container: Any, embedder: StepEmbedder) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """The personal-data screen: every probe of the evaluation set is redacted before a model
 could see it, and ordinary statistical text is left alone."""
 
+import subprocess
+import sys
+
 import pytest
 
+from app.core.config import PROJECT_ROOT
 from app.services import pii
 from evaluation.datasets import DATASETS, Probe, load_jsonl
 
@@ -70,3 +74,16 @@ def test_digit_runs_of_a_record_id_are_not_phone_numbers() -> None:
     assert scan_record({"id": "soak-01-00002", "related": ["survey-2024-01-15"]}) == []
     assert {f.field for f in scan_record({"id": "x", "summary": "Ring +44 20 7946 0958 now."})} \
         == {"summary"}
+
+
+def test_screening_loads_neither_pytorch_nor_transformers_and_they_still_import_after() -> None:
+    # presidio's package would import both (seconds) for a pipe GAIOS does not use
+    script = ("import sys\n"
+              "from app.services import pii\n"
+              "print(bool(pii.redact('Write to jane.doe@example.org').count('jane.doe')))\n"
+              "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
+              "import torch, transformers\n"
+              "print(torch.tensor([1.0]).sum().item())\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True,
+                         text=True, check=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
+    assert out.stdout.split("\n")[:3] == ["False", "False False", "1.0"], out.stdout + out.stderr

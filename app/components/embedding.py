@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from app.core.imports import TORCH_IMPORTS
 from app.errors import ServiceUnavailable
 
 BUNDLED = "bundled:all-MiniLM-L6-v2"
@@ -67,8 +68,9 @@ def load_word_pieces(model_path: str) -> WordPieces:
     if path.is_file():
         tokenizer = Tokenizer.from_file(str(path))
     else:
-        _silence_transformers()
-        from transformers import AutoTokenizer
+        with TORCH_IMPORTS:
+            _silence_transformers()
+            from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(model_path).backend_tokenizer
     pad_id = int((tokenizer.padding or {}).get("pad_id", 0))
@@ -109,8 +111,9 @@ class Embedder:
 
     @cached_property
     def _model(self):  # type: ignore[no-untyped-def]
-        _silence_transformers()
-        from sentence_transformers import SentenceTransformer
+        with TORCH_IMPORTS:
+            _silence_transformers()
+            from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(resolve_model_path(self.name), device="cpu")
         model.max_seq_length = min(self.max_tokens, model.max_seq_length or self.max_tokens)

@@ -8,11 +8,15 @@ Regexes do not find bare names; the evaluation report states recall per entity t
 """
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
+
+from app.core.imports import TORCH_IMPORTS
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
@@ -79,20 +83,39 @@ def mask(text: str) -> str:
     return text[:keep] + "*" * (len(text) - keep)
 
 
+@contextmanager
+def _without_torch_and_transformers() -> Iterator[None]:
+    """presidio's package imports its optional Hugging Face NER pipe, which imports
+    transformers and (through thinc) torch: about 8 s, where its pattern recognizers, all
+    GAIOS uses, need neither. While presidio loads, the two count as not installed (a None
+    entry in sys.modules makes their import fail); a process that already loaded them is
+    left alone, and they import normally afterwards."""
+    with TORCH_IMPORTS:
+        blocked = [name for name in ("torch", "transformers") if name not in sys.modules]
+        for name in blocked:
+            sys.modules[name] = None  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            for name in blocked:
+                del sys.modules[name]
+
+
 @cache
 def _recognizers() -> "list[EntityRecognizer]":
-    # Imported on first use: presidio pulls in transformers and torch, which the commands
-    # that never scan text (`gaios --help`, `gaios keys ...`) should not pay for.
-    from presidio_analyzer import Pattern, PatternRecognizer
-    from presidio_analyzer.predefined_recognizers import (
-        CreditCardRecognizer,
-        EmailRecognizer,
-        IbanRecognizer,
-        IpRecognizer,
-        PhoneRecognizer,
-        UkNinoRecognizer,
-        UsSsnRecognizer,
-    )
+    # Imported on first use, without torch and transformers (above): the commands that
+    # never scan text (`gaios --help`, `gaios keys ...`) do not pay for presidio at all.
+    with _without_torch_and_transformers():
+        from presidio_analyzer import Pattern, PatternRecognizer
+        from presidio_analyzer.predefined_recognizers import (
+            CreditCardRecognizer,
+            EmailRecognizer,
+            IbanRecognizer,
+            IpRecognizer,
+            PhoneRecognizer,
+            UkNinoRecognizer,
+            UsSsnRecognizer,
+        )
     national_id = PatternRecognizer(
         supported_entity="NATIONAL_ID",
         global_regex_flags=re.DOTALL | re.MULTILINE,
