@@ -1,14 +1,11 @@
 """The personal-data screen: every probe of the evaluation set is redacted before a model
 could see it, and ordinary statistical text is left alone."""
 
-import subprocess
-import sys
-
 import pytest
 
-from app.core.config import PROJECT_ROOT
 from app.services import pii
 from evaluation.datasets import DATASETS, Probe, load_jsonl
+from tests.process_helpers import fresh_python
 
 PROBES = [p for p in load_jsonl(DATASETS / "confidentiality.jsonl", Probe) if p.kind == "pii_question"]
 
@@ -84,6 +81,4 @@ def test_screening_loads_neither_pytorch_nor_transformers_and_they_still_import_
               "print('torch' in sys.modules, 'transformers' in sys.modules)\n"
               "import torch, transformers\n"
               "print(torch.tensor([1.0]).sum().item())\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, check=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
-    assert out.stdout.split("\n")[:3] == ["False", "False False", "1.0"], out.stdout + out.stderr
+    assert fresh_python(script).split("\n")[:3] == ["False", "False False", "1.0"]

@@ -3,8 +3,6 @@ needs it, so `gaios --help` and every subcommand's help stay fast (timings are m
 benchmarks/startup_bench.py, not here)."""
 
 import json
-import subprocess
-import sys
 from typing import get_args
 
 import click
@@ -12,6 +10,7 @@ import click
 from app.cli import main
 from app.schemas.keys import GrantableRole
 from app.services.auth import Role
+from tests.process_helpers import fresh_python
 
 HEAVY = ("torch", "transformers", "sentence_transformers", "presidio_analyzer", "chromadb",
          "llama_cpp", "matplotlib",
@@ -46,9 +45,7 @@ def command_paths(group: click.Group = main, prefix: tuple[str, ...] = ()) -> li
 
 
 def run_probe(code: str, *args: str) -> str:
-    out = subprocess.run([sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{code}", *args],
-                         capture_output=True, text=True, check=True)
-    return out.stdout
+    return fresh_python(f"HEAVY = {HEAVY!r}\n{code}", *args)
 
 
 def test_importing_the_cli_imports_no_heavy_library() -> None:

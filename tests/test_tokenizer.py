@@ -3,16 +3,13 @@ folder's tokenizer.json, read by the `tokenizers` package, instead of the tokeni
 sentence-transformers loads with PyTorch and the model. On the shipped corpus it gives the same
 counts, the same chunk boundaries and the same (truncated) input ids as the model's own."""
 
-import subprocess
-import sys
-
 import pytest
 
 from app.components.embedding import Embedder
-from app.core.config import PROJECT_ROOT
 from ingest.chunking import ChunkSettings, chunk_document
 from ingest.loaders import LoadedDocument, load_file
 from tests.ingest_helpers import CORPUS_DOCUMENTS, INE_PDF, MAX_BYTES, shared_embedder
+from tests.process_helpers import fresh_python
 from tests.test_ingest import AIML4OS_REPORTS, RECORDS
 
 
@@ -29,9 +26,7 @@ def test_counting_tokens_loads_neither_pytorch_nor_the_model() -> None:
               "print(embedder.count_tokens('Coding occupations with a language model'))\n"
               "print('torch' in sys.modules, 'transformers' in sys.modules,"
               " '_model' in vars(embedder))\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, check=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
-    assert out.stdout.split("\n")[:2] == ["8", "False False False"], out.stdout + out.stderr
+    assert fresh_python(script).split("\n")[:2] == ["8", "False False False"]
 
 
 @pytest.mark.slow
