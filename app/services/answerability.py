@@ -365,8 +365,8 @@ def _states(attribute: Attribute, text: str, question: str, subject: set[str]) -
     for i, sentence in enumerate(sentences):
         stated = MISSING_VALUE.sub(" ", sentence)  # "Gemma (version not stated)": none
         if attribute.states(stated, question) and not NOT_STATED.search(stated) \
-                and not (attribute.name not in NAMES_ARE_VALUES
-                         and _about_something_else(sentence, question)):
+                and (attribute.name in NAMES_ARE_VALUES
+                     or not _about_something_else(sentence, question)):
             around = sentence if sentence.startswith("|") else " ".join(sentences[max(0, i - 2):i + 3])
             if _coverage(subject, around) >= RELATED:
                 return True
