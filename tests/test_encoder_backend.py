@@ -78,6 +78,49 @@ def test_onnx_int8_vectors_are_close_to_torch_and_the_export_is_reused(exported:
 
 
 @pytest.mark.slow
+def test_an_int8_sentence_vector_does_not_depend_on_what_was_asked_with_it_or_before(
+        exported: Path) -> None:
+    onnx = Embedder(backend="onnx-int8", cache_dir=exported)
+    alone = np.stack([onnx.embed([text])[0] for text in TEXTS])
+
+    asked_first = onnx.embed_sentences(TEXTS[::-1])[::-1]
+    again = Embedder(backend="onnx-int8", cache_dir=exported).embed_sentences(TEXTS)
+
+    np.testing.assert_allclose(asked_first, alone, atol=1e-6)
+    np.testing.assert_allclose(again, alone, atol=1e-6)
+
+
+class CountingEmbedder(Embedder):
+    """The real model, counting the texts it encodes."""
+
+    encoded = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.encoded += len(texts)
+        return shared_embedder().embed(texts)
+
+
+def test_sentences_seen_before_are_not_encoded_again_and_the_memory_is_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.components.embedding.SENTENCE_CACHE", 3)
+    embedder = CountingEmbedder()
+
+    first = embedder.embed_sentences(TEXTS[:3])
+    assert embedder.encoded == 3
+    np.testing.assert_allclose(embedder.embed_sentences(TEXTS[2::-1]), first[::-1], atol=1e-6)
+    assert embedder.encoded == 3  # all three remembered
+
+    # A new one (encoded once), and the least recently used, TEXTS[2], forgotten.
+    embedder.embed_sentences([TEXTS[3], TEXTS[3]])
+    assert embedder.encoded == 4
+    embedder.embed_sentences([TEXTS[0], TEXTS[1], TEXTS[3]])
+    assert embedder.encoded == 4
+    embedder.embed_sentences([TEXTS[2]])
+    assert embedder.encoded == 5
+    assert embedder.embed_sentences([]).shape == (0, 384)
+
+
+@pytest.mark.slow
 def test_changing_the_backend_re_embeds_the_index(tmp_path: Path, exported: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

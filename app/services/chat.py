@@ -140,7 +140,7 @@ class ChatService:
                  prompts: Prompts) -> None:
         self.settings, self.db, self.retriever, self.llm = settings, db, retriever, llm
         self.prompts = prompts
-        self.guard = Guard(retriever.embedder.embed)
+        self.guard = Guard(retriever.embedder.embed_sentences)
 
     @property
     def backend(self) -> str:
@@ -327,7 +327,7 @@ class ChatService:
                      session: GuardSession) -> Iterator[Event]:
         assert self.llm is not None
         ranked = generation.ranked_sentences(state.hits, state.english, query_vector,
-                                             self.retriever.embedder.embed)
+                                             self.retriever.embedder.embed_sentences)
         if self.settings.llm.mode == "select":
             state.prompt = self.prompts.select
             with _model_call():
@@ -357,7 +357,7 @@ class ChatService:
                     ) -> Iterator[str]:
         """The source sentences likeliest to answer, each cited: no model, nothing invented."""
         ranked = generation.ranked_sentences(state.hits, state.english, query_vector,
-                                             self.retriever.embedder.embed)
+                                             self.retriever.embedder.embed_sentences)
         yield from self._quoted(ranked[:EXTRACTIVE_SENTENCES], session)
 
     # -- pieces -------------------------------------------------------------------------
