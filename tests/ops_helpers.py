@@ -64,6 +64,9 @@ class HashEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
+    def embed_sentences(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)  # nothing to remember: hashing is as cheap as a look-up
+
 
 def hash_container(settings: Settings) -> Container:
     """A container whose embedder is the HashEmbedder (set before anything uses it)."""
