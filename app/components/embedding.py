@@ -226,7 +226,7 @@ class Embedder:
         missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
             vectors = (self.embed(missing) if self.backend == "torch"
-                       else np.stack([self.embed([text])[0] for text in missing]))
+                       else np.stack([self.embed_query(text) for text in missing]))
             known.update((text, vectors[i].copy()) for i, text in enumerate(missing))
             with self._sentences_lock:
                 for text in missing:
