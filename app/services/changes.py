@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import ChangeCounterRow, ChangeRow, RevisionRow
@@ -49,7 +49,8 @@ def record_change(session: Session, usecase_id: str, kind: str, revision: int | 
     seq: int = session.execute(update(ChangeCounterRow).where(ChangeCounterRow.id == 1)
                          .values(value=ChangeCounterRow.value + 1)
                          .returning(ChangeCounterRow.value)).scalar_one()
-    session.add(ChangeRow(seq=seq, usecase_id=usecase_id, kind=kind, revision=revision))
+    session.execute(insert(ChangeRow).values(seq=seq, usecase_id=usecase_id, kind=kind,
+                                             revision=revision))
 
 
 @dataclass

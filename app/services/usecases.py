@@ -21,7 +21,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -449,9 +449,16 @@ class UseCaseRepository:
         row.title = record.title
         row.search_text = record.search_text().lower()
         row.updated_at = datetime.now(UTC)
-        session.execute(delete(FacetRow).where(FacetRow.usecase_id == row.id))
-        session.add_all(FacetRow(usecase_id=row.id, facet=f, value=v)
-                        for f, v in set(facet_values(record, row.origin)))
+        # Facet rows are written as rows, not tracked objects: an import publishes thousands
+        # of records in one session, where the session's bookkeeping of 14 facet objects a
+        # record, and the matching of every tracked one against each delete, cost more than
+        # the SQL itself (benchmarks.md, "gaios import").
+        session.execute(delete(FacetRow).where(FacetRow.usecase_id == row.id),
+                        execution_options={"synchronize_session": False})
+        facets = sorted(set(facet_values(record, row.origin)))
+        if facets:
+            session.execute(insert(FacetRow), [{"usecase_id": row.id, "facet": f, "value": v}
+                                               for f, v in facets])
 
     def _similarity_to(self, record: UseCase, other: dict[str, Any]) -> float:
         return max(_similarity(record.title, str(other["title"]), self.duplicate_threshold),
