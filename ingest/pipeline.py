@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.components.embedding import Embedder
 from app.components.keyword import KeywordIndex, keyword_chunk
@@ -57,7 +58,6 @@ class _Pending:
     doc: LoadedDocument
     digest: str
     stamp: str | None
-    is_new: bool
     chunks: list[Chunk]
 
 
@@ -214,11 +214,8 @@ class Ingestor:
                 restamp[doc.doc_id] = (stamp, digest)
             report.unchanged.append(doc.doc_id)
             return None
-        # Read again: the run's copy of the manifest may predate another process's write.
-        with self.db.session() as session:
-            is_new = session.get(IndexEntryRow, doc.doc_id) is None
         chunks = chunk_document(doc, self.chunking, self.embedder.count_tokens)
-        return _Pending(doc, digest, stamp, is_new, chunks)
+        return _Pending(doc, digest, stamp, chunks)
 
     def _restamp(self, stamps: dict[str, tuple[str, str]]) -> None:
         """Keep the new stamps of documents read and found unchanged (one write), unless
@@ -240,34 +237,50 @@ class Ingestor:
             return
         chunks = [c for p in batch for c in p.chunks]
         vectors = self.embedder.embed([c.embed_text for c in chunks])
-        self._mark_pending(batch)
+        known = self._mark_pending(batch)
         mark = self.keyword.mark_stale()
-        self.store.delete_documents([p.doc.doc_id for p in batch if not p.is_new])
+        self.store.delete_documents([p.doc.doc_id for p in batch if p.doc.doc_id in known])
         self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks],
                           [c.metadata for c in chunks])
         with self.db.session() as session:
+            rows = self._rows(session, batch)
             for pending in batch:
-                row = session.get(IndexEntryRow, pending.doc.doc_id)
-                assert row is not None
+                row = rows[pending.doc.doc_id]
                 row.status, row.chunks, row.updated_at = "complete", len(pending.chunks), utcnow()
                 row.source_stamp = pending.stamp  # only with the chunks, as `complete`
         self.keyword.replace([p.doc.doc_id for p in batch],
                              [keyword_chunk(c.id, c.text, c.metadata) for c in chunks], clears=mark)
         for pending in batch:
-            (report.added if pending.is_new else report.updated).append(pending.doc.doc_id)
+            (report.updated if pending.doc.doc_id in known else report.added).append(
+                pending.doc.doc_id)
 
-    def _mark_pending(self, batch: list["_Pending"]) -> None:
+    def _mark_pending(self, batch: list["_Pending"]) -> set[str]:
+        """Mark the batch's documents `pending`; the ids that already had a manifest entry
+        (read now, not from the run's copy, which may predate another process's write)."""
         with self.db.session() as session:
+            rows = self._rows(session, batch)
+            known = set(rows)
             for pending in batch:
                 doc = pending.doc
-                entry = session.get(IndexEntryRow, doc.doc_id) or IndexEntryRow(doc_id=doc.doc_id)
+                entry = rows.get(doc.doc_id)
+                if entry is None:
+                    entry = IndexEntryRow(doc_id=doc.doc_id)
+                    session.add(entry)
                 entry.source, entry.title, entry.doc_type = doc.source, doc.title[:300], doc.doc_type
                 entry.content_hash, entry.parser = pending.digest, doc.parser
                 entry.source_stamp = None
                 entry.chunking, entry.embedding_model = self.chunking.key(), self.embedder.encoder
                 entry.status, entry.confidential, entry.chunks = "pending", doc.confidential, 0
                 entry.updated_at = utcnow()
-                session.merge(entry)
+        return known
+
+    @staticmethod
+    def _rows(session: Session, batch: list["_Pending"]) -> dict[str, IndexEntryRow]:
+        """The manifest rows of a batch's documents, in one query (one read per document
+        cost seconds in a full ingestion)."""
+        ids = [p.doc.doc_id for p in batch]
+        return {row.doc_id: row for row in session.scalars(
+            select(IndexEntryRow).where(IndexEntryRow.doc_id.in_(ids)))}
 
     def _remove_vanished(self, scopes: Iterable[str], seen: dict[str, str],
                          report: IngestReport) -> None:
