@@ -452,7 +452,7 @@ class UseCaseRepository:
         # Facet rows are written as rows, not tracked objects: an import publishes thousands
         # of records in one session, where the session's bookkeeping of 14 facet objects a
         # record, and the matching of every tracked one against each delete, cost more than
-        # the SQL itself (benchmarks.md, "gaios import").
+        # the SQL itself (docs/benchmarks.md, "Settled on the idle machine").
         session.execute(delete(FacetRow).where(FacetRow.usecase_id == row.id),
                         execution_options={"synchronize_session": False})
         facets = sorted(set(facet_values(record, row.origin)))
